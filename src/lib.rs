@@ -1,0 +1,1 @@
+//! wasm-rum: Real User Monitoring agent (work in progress).
