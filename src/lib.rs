@@ -1,1 +1,175 @@
-//! wasm-rum: Real User Monitoring agent (work in progress).
+//! wasm-rum: a Real User Monitoring agent for web pages.
+//!
+//! This file is the wasm-bindgen API only. The package's entry module (`pkg-template/index.js`)
+//! validates the config, loads this module, and calls [`start`]; the handle it returns to the
+//! page queues calls until then and forwards them to [`Rum`].
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod core;
+
+#[cfg(target_arch = "wasm32")]
+pub mod agent;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+// SAFETY: this wasm build is single-threaded: no other thread can touch the allocator.
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+#[cfg(target_arch = "wasm32")]
+mod api {
+    use crate::agent;
+    use crate::browser::bindings::{date_now, Host};
+    use crate::config::{self, Config};
+    use crate::core::payload::{Event, Exception, Item, Log, Measurement, User};
+    use wasm_bindgen::prelude::*;
+
+    /// Starts the agent with a config the entry module has already validated; throws a
+    /// readable error if it is still not acceptable.
+    #[wasm_bindgen]
+    pub fn start(config: JsValue, host: Host) -> Result<Rum, JsValue> {
+        let config: Config = serde_wasm_bindgen::from_value(config)
+            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+        config::validate(&config).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+        agent::start(config, host).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+        Ok(Rum { _private: () })
+    }
+
+    /// The running agent, as the entry module sees it. Every method swallows its own failures.
+    #[wasm_bindgen]
+    pub struct Rum {
+        _private: (),
+    }
+
+    #[wasm_bindgen]
+    impl Rum {
+        /// A custom event; `attributes` is an object of strings.
+        #[wasm_bindgen(js_name = pushEvent)]
+        pub fn push_event(&self, name: String, attributes: JsValue, domain: Option<String>) {
+            agent::push(Item::Event(Event {
+                name,
+                domain: domain.unwrap_or_default(),
+                attributes: agent::str_map(&attributes),
+                timestamp: date_now(),
+                trace: None,
+            }));
+        }
+
+        /// A log line.
+        #[wasm_bindgen(js_name = pushLog)]
+        pub fn push_log(&self, message: String, level: Option<String>, context: JsValue) {
+            agent::push(Item::Log(Log {
+                message,
+                level: level.unwrap_or_else(|| "info".into()),
+                context: agent::str_map(&context),
+                timestamp: date_now(),
+                trace: None,
+            }));
+        }
+
+        /// A measurement: `values` is an object of numbers.
+        #[wasm_bindgen(js_name = pushMeasurement)]
+        pub fn push_measurement(&self, kind: String, values: JsValue, context: JsValue) {
+            let mut nums = Vec::new();
+            if values.is_object() {
+                for e in js_sys::Object::entries(values.unchecked_ref()).iter() {
+                    let pair: js_sys::Array = e.unchecked_into();
+                    if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_f64()) {
+                        if v.is_finite() {
+                            nums.push((k, v));
+                        }
+                    }
+                }
+            }
+            agent::push(Item::Measurement(Measurement {
+                kind,
+                values: nums,
+                timestamp: date_now(),
+                context: agent::str_map(&context),
+                trace: None,
+            }));
+        }
+
+        /// An error the page caught itself (or one the entry module kept from before the wasm loaded).
+        #[wasm_bindgen(js_name = pushError)]
+        pub fn push_error(
+            &self,
+            kind: String,
+            message: String,
+            _stack: Option<String>,
+            context: JsValue,
+        ) {
+            agent::push(Item::Exception(Exception {
+                kind,
+                value: message,
+                timestamp: date_now(),
+                frames: Vec::new(),
+                context: agent::str_map(&context),
+                trace: None,
+            }));
+        }
+
+        /// Sets the user (`null` clears it).
+        #[wasm_bindgen(js_name = setUser)]
+        pub fn set_user(
+            &self,
+            id: Option<String>,
+            username: Option<String>,
+            email: Option<String>,
+            attributes: JsValue,
+        ) {
+            let user = if id.is_none() && username.is_none() && email.is_none() {
+                None
+            } else {
+                Some(User {
+                    id: id.unwrap_or_default(),
+                    username: username.unwrap_or_default(),
+                    email: email.unwrap_or_default(),
+                    attributes: agent::str_map(&attributes),
+                })
+            };
+            agent::with(|a| a.set_user(user));
+        }
+
+        /// Sets the view name.
+        #[wasm_bindgen(js_name = setView)]
+        pub fn set_view(&self, name: String) {
+            agent::with(|a| a.set_view(name));
+        }
+
+        /// The session id, or `undefined` when not running.
+        #[wasm_bindgen(js_name = sessionId)]
+        pub fn session_id(&self) -> Option<String> {
+            agent::with(|a| a.session().0.to_string())
+        }
+
+        /// Whether the session's items are sent.
+        #[wasm_bindgen(js_name = sessionSampled)]
+        pub fn session_sampled(&self) -> bool {
+            agent::with(|a| a.session().1).unwrap_or(false)
+        }
+
+        /// Stops collecting until `resume()`.
+        pub fn pause(&self) {
+            agent::with(|a| a.pause());
+        }
+
+        /// Collects again after `pause()`.
+        pub fn resume(&self) {
+            agent::with(|a| a.resume());
+        }
+
+        /// Hands every queued item to the browser now.
+        pub fn flush(&self) {
+            agent::flush();
+        }
+
+        /// Sends what is left and removes every listener and wrapper the agent installed.
+        pub fn shutdown(&self) {
+            agent::shutdown();
+        }
+    }
+}

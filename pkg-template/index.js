@@ -1,0 +1,230 @@
+// wasm-rum entry module: validates the config synchronously, loads the wasm, and hands the page
+// a handle at once whose calls queue until the agent runs. Never throws into the page after init().
+import load, { start } from './wasm_rum.js';
+
+const S = 'string', N = 'number', B = 'boolean', O = 'object', F = 'function', L = 'list';
+// One table of rules: [path, type, required, [min, max]]. config.rs `validate` mirrors the ranges.
+const RULES = [
+  ['url', S, 1], ['apiKey', S], ['app', O, 1], ['app.name', S, 1], ['app.version', S],
+  ['app.environment', S], ['app.namespace', S], ['app.release', S], ['transport', ['beacon', 'fetch']],
+  ['batching', O], ['batching.itemLimit', N, 0, [1, 1000]], ['batching.sendTimeout', N, 0, [0, 600000]],
+  ['sessionTracking', O], ['sessionTracking.samplingRate', N, 0, [0, 1]],
+  ['sessionTracking.errorBuffer', N, 0, [0, 10000]], ['sessionTracking.inactivityTimeout', N, 0, [1, 1e12]],
+  ['sessionTracking.maxSessionDuration', N, 0, [1, 1e12]], ['sessionTracking.persistent', B],
+  ['webVitals', O], ['webVitals.reportAllChanges', B], ['tracing', O],
+  ['tracing.propagateTraceHeaderCorsUrls', L], ['ignoreUrls', L], ['ignoreErrors', L],
+  ['captureConsole', B], ['captureConsoleDisabledLevels', L], ['errors', O],
+  ['errors.maxPerMinute', N, 0, [0, 100000]], ['beforeSend', F], ['user', O], ['user.id', S],
+  ['user.username', S], ['user.email', S], ['user.attributes', O], ['paused', B], ['debug', B],
+  ['wasmUrl', [S, O]],
+];
+const KNOWN = new Set(RULES.map((r) => r[0]));
+
+const get = (o, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), o);
+const isRegExp = (v) => Object.prototype.toString.call(v) === '[object RegExp]';
+
+/** Throws one TypeError/RangeError naming the first bad key; warns about unknown keys. */
+export function validateConfig(config) {
+  if (config === null || typeof config !== O || Array.isArray(config)) {
+    throw new TypeError('wasm-rum: init(config) needs a config object, e.g. init({url, app: {name}})');
+  }
+  for (const [path, type, required, range] of RULES) {
+    const v = get(config, path);
+    const key = 'config.' + path;
+    if (v === undefined || v === null) {
+      if (required) throw new TypeError(`wasm-rum: ${key} is required` + (type === S ? ' (a non-empty string)' : ''));
+      continue;
+    }
+    if (type === L) {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === S || isRegExp(x))) {
+        throw new TypeError(`wasm-rum: ${key} must be an array of strings and RegExps`);
+      }
+    } else if (Array.isArray(type)) {
+      if (type[0] === S && type[1] === O ? !(typeof v === S || v instanceof URL) : !type.includes(v)) {
+        throw new TypeError(`wasm-rum: ${key} must be ` + (type[1] === O ? 'a string or URL' : type.map((t) => `'${t}'`).join(' or ')));
+      }
+    } else if (typeof v !== type || (type === O && Array.isArray(v)) || (type === N && Number.isNaN(v))) {
+      throw new TypeError(`wasm-rum: ${key} must be a ${type}`);
+    } else if (required && type === S && !v) {
+      throw new TypeError(`wasm-rum: ${key} is required (a non-empty string)`);
+    } else if (range && !(v >= range[0] && v <= range[1])) {
+      throw new RangeError(`wasm-rum: ${key} must be between ${range[0]} and ${range[1]}`);
+    }
+  }
+  const walk = (o, prefix) => {
+    for (const k of Object.keys(o)) {
+      const path = prefix + k;
+      if (!KNOWN.has(path)) console.warn(`wasm-rum: unknown config key config.${path} is ignored`);
+      else if (path !== 'user.attributes' && get(config, path) && typeof o[k] === O && !Array.isArray(o[k]) && !isRegExp(o[k]) && !(o[k] instanceof URL)) walk(o[k], path + '.');
+    }
+  };
+  walk(config, '');
+}
+
+/** Every value a string: Faro's context/attributes maps accept nothing else. */
+export function strMap(o) {
+  const out = {};
+  if (o && typeof o === O) {
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      if (v === undefined) continue;
+      try {
+        out[k] = typeof v === S ? v : typeof v === O && v !== null ? JSON.stringify(v) : String(v);
+      } catch {
+        out[k] = '[unserializable]';
+      }
+    }
+  }
+  return out;
+}
+
+/** A thrown value as {type, value, stack}. */
+export function describeError(e, type) {
+  if (e instanceof Error || (e && typeof e === O && typeof e.message === S && typeof e.name === S)) {
+    return [type || e.name || 'Error', e.message, typeof e.stack === S ? e.stack : undefined];
+  }
+  let value;
+  try {
+    value = e === undefined ? 'undefined' : typeof e === S ? e : JSON.stringify(e) ?? String(e);
+  } catch {
+    value = String(e);
+  }
+  return [type || 'Error', value, undefined];
+}
+
+let current = null;
+
+/** Starts wasm-rum and returns its handle; a second call returns the first handle. */
+export function init(config) {
+  if (current) {
+    if (!current.warned) {
+      current.warned = true;
+      console.warn('wasm-rum: init() was called again; the first agent keeps running');
+    }
+    return current.handle;
+  }
+  validateConfig(config);
+  const split = (list) => {
+    const strings = [], regexps = [];
+    for (const x of list || []) (typeof x === S ? strings : regexps).push(x);
+    return [strings, regexps];
+  };
+  const [ignoreUrls, ignoreUrlRes] = split(config.ignoreUrls);
+  const [ignoreErrors, ignoreErrorRes] = split(config.ignoreErrors);
+  const [corsUrls, corsUrlRes] = split(config.tracing && config.tracing.propagateTraceHeaderCorsUrls);
+  const regexps = { ignoreUrls: ignoreUrlRes, ignoreErrors: ignoreErrorRes, propagateTraceHeaderCorsUrls: corsUrlRes };
+  const wasmConfig = {
+    ...config, beforeSend: undefined, wasmUrl: undefined, ignoreUrls, ignoreErrors,
+    tracing: { ...(config.tracing || {}), propagateTraceHeaderCorsUrls: corsUrls },
+    user: config.user ? { ...config.user, attributes: strMap(config.user.attributes) } : undefined,
+  };
+  const debug = (...a) => config.debug && console.debug('wasm-rum:', ...a);
+  const host = {
+    hasBeforeSend: typeof config.beforeSend === F,
+    beforeSend(type, json) {
+      const out = config.beforeSend({ type, payload: JSON.parse(json) });
+      return out == null ? null : JSON.stringify(out.payload === undefined ? out : out.payload);
+    },
+    test(list, value) {
+      try {
+        return (regexps[list] || []).some((re) => { re.lastIndex = 0; return re.test(value); });
+      } catch {
+        return false;
+      }
+    },
+  };
+
+  let agent = null;
+  let failed = false;
+  const queue = [];
+  // Errors between init() and the wasm being ready are kept here and reported once it is.
+  const early = [];
+  const onError = (ev) => early.push(ev.error !== undefined && ev.error !== null ? describeError(ev.error) : ['Error', ev.message || 'Script error.', undefined]);
+  const onRejection = (ev) => early.push(describeError(ev.reason, ev.reason instanceof Error ? undefined : 'UnhandledRejection'));
+  addEventListener('error', onError);
+  addEventListener('unhandledrejection', onRejection);
+
+  const call = (name, args) => {
+    if (failed) return;
+    if (!agent) {
+      queue.push([name, args]);
+      return;
+    }
+    try {
+      agent[name](...args);
+    } catch (e) {
+      debug(name, 'failed', e);
+    }
+  };
+  let ready;
+  const readyPromise = new Promise((r) => (ready = r));
+
+  const handle = {
+    pushEvent(name, attributes, domain) {
+      call('pushEvent', [String(name), strMap(attributes), domain == null ? undefined : String(domain)]);
+    },
+    pushLog(message, options) {
+      const o = options || {};
+      call('pushLog', [String(message), o.level == null ? undefined : String(o.level), strMap(o.context)]);
+    },
+    pushMeasurement(measurement, options) {
+      const m = measurement || {};
+      call('pushMeasurement', [String(m.type), { ...(m.values || {}) }, strMap(options && options.context)]);
+    },
+    pushError(error, options) {
+      const o = options || {};
+      const [type, value, stack] = describeError(error, o.type);
+      call('pushError', [type, value, stack, strMap(o.context)]);
+    },
+    setUser(user) {
+      const u = user || {};
+      call('setUser', user ? [u.id == null ? '' : String(u.id), u.username, u.email, strMap(u.attributes)] : [undefined, undefined, undefined, {}]);
+    },
+    setView(view) {
+      if (view && view.name != null) call('setView', [String(view.name)]);
+    },
+    getSession() {
+      try {
+        const id = agent && agent.sessionId();
+        return id ? { id, sampled: agent.sessionSampled() } : null;
+      } catch {
+        return null;
+      }
+    },
+    pause() {
+      call('pause', []);
+    },
+    resume() {
+      call('resume', []);
+    },
+    flush() {
+      return readyPromise.then(() => call('flush', []));
+    },
+    shutdown() {
+      return readyPromise.then(() => {
+        call('shutdown', []);
+        failed = true;
+      });
+    },
+  };
+  current = { handle, warned: false };
+
+  const wasmUrl = config.wasmUrl || new URL('./wasm_rum_bg.wasm', import.meta.url);
+  load({ module_or_path: wasmUrl })
+    .then(() => {
+      agent = start(wasmConfig, host);
+      removeEventListener('error', onError);
+      removeEventListener('unhandledrejection', onRejection);
+      for (const [type, value, stack] of early.splice(0)) agent.pushError(type, value, stack, { early: 'true' });
+      for (const [name, args] of queue.splice(0)) call(name, args);
+      debug('running, session', handle.getSession());
+    })
+    .catch((e) => {
+      failed = true;
+      removeEventListener('error', onError);
+      removeEventListener('unhandledrejection', onRejection);
+      console.warn('wasm-rum: the agent could not start and is off for this page:', e && e.message ? e.message : e);
+    })
+    .finally(ready);
+  return handle;
+}

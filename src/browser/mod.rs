@@ -1,0 +1,8 @@
+//! The browser edge: everything that touches the page. Converts JS into plain structs and
+//! calls into `core`; it holds no logic worth a unit test.
+
+pub mod bindings;
+pub mod listener;
+pub mod meta;
+pub mod storage;
+pub mod transport;

@@ -1,0 +1,281 @@
+//! The typed configuration and every default.
+//!
+//! The package's entry module validates what a person passes to `init()` synchronously (so a
+//! bad config throws before any wasm loads) with the same rules as [`validate`], which checks
+//! the deserialised struct again here; both sides are tested against the same cases. RegExps
+//! and functions (`beforeSend`) stay on the JS side: the entry passes only strings here.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// How batches leave the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// `navigator.sendBeacon` with a `text/plain` body (no CORS preflight); the default.
+    #[default]
+    Beacon,
+    /// `fetch` with `Content-Type: application/json`, as Faro's own transport.
+    Fetch,
+}
+
+/// `app`: who is sending.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct AppConfig {
+    /// Required.
+    pub name: String,
+    /// Version (`service.version`).
+    pub version: String,
+    /// Environment (`deployment.environment.name`).
+    pub environment: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Release, used by collectors to find source maps.
+    pub release: String,
+}
+
+/// `batching`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Batching {
+    /// Send when this many items wait.
+    pub item_limit: u32,
+    /// Send this many ms after the first item was queued.
+    pub send_timeout: u32,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Batching {
+            item_limit: 50,
+            send_timeout: 5_000,
+        }
+    }
+}
+
+/// `sessionTracking`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SessionTracking {
+    /// Share of sessions kept, 0..=1.
+    pub sampling_rate: f64,
+    /// Items an unsampled session keeps in memory, sent if an exception promotes it.
+    pub error_buffer: u32,
+    /// A session with no activity for this many ms ends.
+    pub inactivity_timeout: f64,
+    /// A session ends this many ms after it started.
+    pub max_session_duration: f64,
+    /// Keep the session in `localStorage` (across tabs and restarts) instead of `sessionStorage`.
+    pub persistent: bool,
+}
+
+impl Default for SessionTracking {
+    fn default() -> Self {
+        SessionTracking {
+            sampling_rate: 1.0,
+            error_buffer: 50,
+            inactivity_timeout: 900_000.0,
+            max_session_duration: 14_400_000.0,
+            persistent: false,
+        }
+    }
+}
+
+/// `webVitals`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct WebVitalsConfig {
+    /// Report every change of a metric, not only its final value.
+    pub report_all_changes: bool,
+}
+
+/// `tracing`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TracingConfig {
+    /// URL prefixes (strings) of other origins that get `traceparent`; RegExps are tested by the entry module.
+    pub propagate_trace_header_cors_urls: Vec<String>,
+}
+
+/// `errors`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ErrorsConfig {
+    /// Exceptions sent per minute at most; the rest are counted and reported as dropped.
+    pub max_per_minute: u32,
+}
+
+impl Default for ErrorsConfig {
+    fn default() -> Self {
+        ErrorsConfig { max_per_minute: 30 }
+    }
+}
+
+/// `user`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct UserConfig {
+    /// Id.
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// Email.
+    pub email: String,
+    /// String attributes.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Everything `init()` takes, as the wasm sees it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Config {
+    /// Collector URL (required).
+    pub url: String,
+    /// Sent as `x-api-key`; forces the fetch transport (a beacon cannot carry headers).
+    pub api_key: Option<String>,
+    /// The app.
+    pub app: AppConfig,
+    /// `beacon` (default) or `fetch`.
+    pub transport: Transport,
+    /// Batching.
+    pub batching: Batching,
+    /// Sessions and sampling.
+    pub session_tracking: SessionTracking,
+    /// Web vitals.
+    pub web_vitals: WebVitalsConfig,
+    /// Trace propagation.
+    pub tracing: TracingConfig,
+    /// URL substrings whose requests are neither traced nor recorded (RegExps: entry module).
+    pub ignore_urls: Vec<String>,
+    /// Error message substrings to drop (RegExps: entry module).
+    pub ignore_errors: Vec<String>,
+    /// Turn console calls into logs.
+    pub capture_console: bool,
+    /// Console levels left alone when capturing.
+    pub capture_console_disabled_levels: Vec<String>,
+    /// Error limits.
+    pub errors: ErrorsConfig,
+    /// The user, if known at start.
+    pub user: Option<UserConfig>,
+    /// Start paused (consent not yet given).
+    pub paused: bool,
+    /// Log the agent's own decisions to the console.
+    pub debug: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            url: String::new(),
+            api_key: None,
+            app: AppConfig::default(),
+            transport: Transport::Beacon,
+            batching: Batching::default(),
+            session_tracking: SessionTracking::default(),
+            web_vitals: WebVitalsConfig::default(),
+            tracing: TracingConfig::default(),
+            ignore_urls: Vec::new(),
+            ignore_errors: Vec::new(),
+            capture_console: false,
+            capture_console_disabled_levels: vec!["debug".into(), "trace".into(), "log".into()],
+            errors: ErrorsConfig::default(),
+            user: None,
+            paused: false,
+            debug: false,
+        }
+    }
+}
+
+/// Checks values the types cannot: required strings and ranges. The messages are the ones
+/// the entry module throws, naming the key.
+pub fn validate(c: &Config) -> Result<(), String> {
+    if c.url.is_empty() {
+        return Err("config.url is required (the collector URL, a string)".into());
+    }
+    if c.app.name.is_empty() {
+        return Err("config.app.name is required (a non-empty string)".into());
+    }
+    let s = &c.session_tracking;
+    if !(0.0..=1.0).contains(&s.sampling_rate) {
+        return Err("config.sessionTracking.samplingRate must be between 0 and 1".into());
+    }
+    if s.inactivity_timeout.is_nan() || s.inactivity_timeout <= 0.0 {
+        return Err("config.sessionTracking.inactivityTimeout must be greater than 0".into());
+    }
+    if s.max_session_duration.is_nan() || s.max_session_duration <= 0.0 {
+        return Err("config.sessionTracking.maxSessionDuration must be greater than 0".into());
+    }
+    if c.batching.item_limit == 0 {
+        return Err("config.batching.itemLimit must be at least 1".into());
+    }
+    Ok(())
+}
+
+impl Config {
+    /// The transport actually used: an API key needs a header, so it forces `fetch`.
+    pub fn effective_transport(&self) -> Transport {
+        if self.api_key.as_deref().is_some_and(|k| !k.is_empty()) {
+            Transport::Fetch
+        } else {
+            self.transport
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok() -> Config {
+        Config {
+            url: "http://127.0.0.1:12347/collect".into(),
+            app: AppConfig {
+                name: "shop".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = Config::default();
+        assert_eq!(c.batching.item_limit, 50);
+        assert_eq!(c.batching.send_timeout, 5_000);
+        assert_eq!(c.session_tracking.sampling_rate, 1.0);
+        assert_eq!(c.session_tracking.error_buffer, 50);
+        assert_eq!(c.session_tracking.inactivity_timeout, 900_000.0);
+        assert_eq!(c.session_tracking.max_session_duration, 14_400_000.0);
+        assert_eq!(c.errors.max_per_minute, 30);
+        assert_eq!(c.capture_console_disabled_levels, ["debug", "trace", "log"]);
+        assert_eq!(c.transport, Transport::Beacon);
+    }
+
+    #[test]
+    fn rejects_what_the_entry_module_rejects_with_the_same_message() {
+        assert_eq!(validate(&ok()), Ok(()));
+        let mut c = ok();
+        c.url.clear();
+        assert!(validate(&c).unwrap_err().starts_with("config.url"));
+        let mut c = ok();
+        c.app.name.clear();
+        assert!(validate(&c).unwrap_err().starts_with("config.app.name"));
+        let mut c = ok();
+        c.session_tracking.sampling_rate = 1.5;
+        assert_eq!(
+            validate(&c).unwrap_err(),
+            "config.sessionTracking.samplingRate must be between 0 and 1"
+        );
+        c.session_tracking.sampling_rate = f64::NAN;
+        assert!(validate(&c).is_err());
+    }
+
+    #[test]
+    fn an_api_key_forces_fetch() {
+        let mut c = ok();
+        assert_eq!(c.effective_transport(), Transport::Beacon);
+        c.api_key = Some("k".into());
+        assert_eq!(c.effective_transport(), Transport::Fetch);
+    }
+}

@@ -1,0 +1,178 @@
+//! A small JSON writer: the agent builds its wire format with it instead of serde_json,
+//! and without `core::fmt` (floats through `ryu`, integers through `itoa`), which keeps the wasm small.
+
+/// Appends `s` to `out` as a JSON string literal, quotes included.
+pub fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = c as u32;
+                out.push_str("\\u00");
+                out.push(HEX[(n >> 4) as usize] as char);
+                out.push(HEX[(n & 15) as usize] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a finite number in its shortest round-trip form; NaN and infinities become 0
+/// (JSON has no spelling for them and the collector would reject the payload).
+pub fn push_f64(out: &mut String, v: f64) {
+    if !v.is_finite() {
+        out.push('0');
+        return;
+    }
+    if v == v.trunc() && v.abs() < 9.0e15 {
+        push_i64(out, v as i64);
+        return;
+    }
+    let mut buf = ryu::Buffer::new();
+    out.push_str(buf.format_finite(v));
+}
+
+/// Appends an integer.
+pub fn push_i64(out: &mut String, v: i64) {
+    let mut buf = itoa::Buffer::new();
+    out.push_str(buf.format(v));
+}
+
+/// Appends an unsigned integer.
+pub fn push_u64(out: &mut String, v: u64) {
+    let mut buf = itoa::Buffer::new();
+    out.push_str(buf.format(v));
+}
+
+/// Builds one JSON object; keys are written in call order, commas handled.
+pub struct Obj<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    /// Opens `{`.
+    pub fn new(out: &'a mut String) -> Self {
+        out.push('{');
+        Obj { out, first: true }
+    }
+
+    /// Writes `"key":` and returns the buffer for the value.
+    pub fn key(&mut self, key: &str) -> &mut String {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        push_str(self.out, key);
+        self.out.push(':');
+        self.out
+    }
+
+    /// A string member.
+    pub fn str(&mut self, key: &str, v: &str) -> &mut Self {
+        let out = self.key(key);
+        push_str(out, v);
+        self
+    }
+
+    /// A string member, left out when `v` is `None` or empty.
+    pub fn opt_str(&mut self, key: &str, v: Option<&str>) -> &mut Self {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            self.str(key, v);
+        }
+        self
+    }
+
+    /// A number member.
+    pub fn f64(&mut self, key: &str, v: f64) -> &mut Self {
+        let out = self.key(key);
+        push_f64(out, v);
+        self
+    }
+
+    /// An integer member.
+    pub fn i64(&mut self, key: &str, v: i64) -> &mut Self {
+        let out = self.key(key);
+        push_i64(out, v);
+        self
+    }
+
+    /// A boolean member.
+    pub fn bool(&mut self, key: &str, v: bool) -> &mut Self {
+        let out = self.key(key);
+        out.push_str(if v { "true" } else { "false" });
+        self
+    }
+
+    /// A member whose value is already JSON.
+    pub fn raw(&mut self, key: &str, json: &str) -> &mut Self {
+        let out = self.key(key);
+        out.push_str(json);
+        self
+    }
+
+    /// An object of string values (Faro's `context` and `attributes`); left out when empty.
+    pub fn str_map(&mut self, key: &str, map: &[(String, String)]) -> &mut Self {
+        if map.is_empty() {
+            return self;
+        }
+        let out = self.key(key);
+        let mut o = Obj::new(out);
+        for (k, v) in map {
+            o.str(k, v);
+        }
+        o.end();
+        self
+    }
+
+    /// Closes `}`.
+    pub fn end(self) {
+        self.out.push('}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_quotes_controls_and_keeps_unicode() {
+        let mut s = String::new();
+        push_str(&mut s, "a\"b\\c\n\u{1}é");
+        assert_eq!(s, r#""a\"b\\c\n\u0001é""#);
+    }
+
+    #[test]
+    fn numbers_are_valid_json() {
+        let mut s = String::new();
+        push_f64(&mut s, 1234.0);
+        s.push(' ');
+        push_f64(&mut s, 0.1);
+        s.push(' ');
+        push_f64(&mut s, f64::NAN);
+        s.push(' ');
+        push_f64(&mut s, -2.5);
+        assert_eq!(s, "1234 0.1 0 -2.5");
+    }
+
+    #[test]
+    fn object_builder_writes_members_in_order() {
+        let mut s = String::new();
+        let mut o = Obj::new(&mut s);
+        o.str("a", "x")
+            .f64("b", 1.5)
+            .bool("c", false)
+            .opt_str("d", None);
+        o.str_map("e", &[("k".into(), "v".into())]);
+        o.str_map("f", &[]);
+        o.end();
+        assert_eq!(s, r#"{"a":"x","b":1.5,"c":false,"e":{"k":"v"}}"#);
+    }
+}

@@ -1,0 +1,9 @@
+//! Pure Rust: no web-sys, no js-sys. Everything here is tested natively with `cargo test`.
+
+pub mod batch;
+pub mod json;
+pub mod payload;
+pub mod rand;
+pub mod session;
+pub mod time;
+pub mod url;

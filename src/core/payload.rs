@@ -1,0 +1,676 @@
+//! The Faro wire format: the only module that knows its field names.
+//!
+//! Items are plain structs; `encode` turns one into its JSON object once, when it enters the
+//! batch, and `body` joins encoded items under one `meta` into the payload a collector takes
+//! (Grafana Alloy's `faro.receiver`, the OpenTelemetry `faroreceiver`, or ours).
+
+use super::json::{self, Obj};
+use super::time::rfc3339;
+
+/// A list of string pairs: Faro's `context` and `attributes` maps (string values only).
+pub type StrMap = Vec<(String, String)>;
+
+/// `trace` on an item: lowercase hex ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceContext {
+    /// 32 lowercase hex characters.
+    pub trace_id: String,
+    /// 16 lowercase hex characters.
+    pub span_id: String,
+}
+
+/// One stack frame, innermost first in a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Frame {
+    /// Function name, `""` when unknown.
+    pub function: String,
+    /// Script URL.
+    pub filename: String,
+    /// 1-based line, 0 when unknown (then left out).
+    pub lineno: u32,
+    /// 1-based column, 0 when unknown (then left out).
+    pub colno: u32,
+}
+
+/// A log line (`pushLog`, console capture).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Log {
+    /// The message.
+    pub message: String,
+    /// `trace`, `debug`, `info`, `log`, `warn` or `error`.
+    pub level: String,
+    /// String context.
+    pub context: StrMap,
+    /// Epoch milliseconds.
+    pub timestamp: f64,
+    /// Trace it belongs to, if any.
+    pub trace: Option<TraceContext>,
+}
+
+/// An exception.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exception {
+    /// The error's name (`TypeError`) or `Error`.
+    pub kind: String,
+    /// The error's message.
+    pub value: String,
+    /// Epoch milliseconds.
+    pub timestamp: f64,
+    /// Parsed stack, innermost frame first.
+    pub frames: Vec<Frame>,
+    /// String context.
+    pub context: StrMap,
+    /// Trace it belongs to, if any.
+    pub trace: Option<TraceContext>,
+}
+
+/// A measurement: web vitals, custom numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measurement {
+    /// `web-vitals` or the app's own type.
+    pub kind: String,
+    /// Named numbers.
+    pub values: Vec<(String, f64)>,
+    /// Epoch milliseconds.
+    pub timestamp: f64,
+    /// String context.
+    pub context: StrMap,
+    /// Trace it belongs to, if any.
+    pub trace: Option<TraceContext>,
+}
+
+/// A named event.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// Event name.
+    pub name: String,
+    /// Event domain, empty for none.
+    pub domain: String,
+    /// String attributes.
+    pub attributes: StrMap,
+    /// Epoch milliseconds.
+    pub timestamp: f64,
+    /// Trace it belongs to, if any.
+    pub trace: Option<TraceContext>,
+}
+
+/// An OTLP attribute value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrValue {
+    /// `stringValue`
+    Str(String),
+    /// `intValue` (a decimal string on the wire)
+    Int(i64),
+    /// `doubleValue`
+    Double(f64),
+    /// `boolValue`
+    Bool(bool),
+}
+
+/// One OTLP span (a `fetch` or XHR call).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Span {
+    /// 32 hex.
+    pub trace_id: String,
+    /// 16 hex.
+    pub span_id: String,
+    /// 16 hex or empty.
+    pub parent_span_id: String,
+    /// Span name (`GET`).
+    pub name: String,
+    /// OTLP kind: 3 = CLIENT.
+    pub kind: u8,
+    /// Epoch milliseconds.
+    pub start: f64,
+    /// Epoch milliseconds.
+    pub end: f64,
+    /// Attributes.
+    pub attributes: Vec<(String, AttrValue)>,
+    /// OTLP status code: 0 unset, 1 ok, 2 error.
+    pub status_code: u8,
+    /// Instrumentation scope (`wasm-rum/fetch`).
+    pub scope: String,
+}
+
+/// Any item the agent sends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// A log.
+    Log(Log),
+    /// An exception.
+    Exception(Exception),
+    /// A measurement.
+    Measurement(Measurement),
+    /// An event.
+    Event(Event),
+    /// A span.
+    Span(Span),
+}
+
+/// Which list of the payload an item goes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// `logs`
+    Log = 0,
+    /// `exceptions`
+    Exception = 1,
+    /// `measurements`
+    Measurement = 2,
+    /// `events`
+    Event = 3,
+    /// `traces` (spans)
+    Span = 4,
+}
+
+impl Kind {
+    /// All kinds, in payload order.
+    pub const ALL: [Kind; 5] = [
+        Kind::Log,
+        Kind::Exception,
+        Kind::Measurement,
+        Kind::Event,
+        Kind::Span,
+    ];
+
+    /// The payload key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Log => "logs",
+            Kind::Exception => "exceptions",
+            Kind::Measurement => "measurements",
+            Kind::Event => "events",
+            Kind::Span => "traces",
+        }
+    }
+
+    /// The singular name used by `beforeSend` (`log`, `exception`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Log => "log",
+            Kind::Exception => "exception",
+            Kind::Measurement => "measurement",
+            Kind::Event => "event",
+            Kind::Span => "trace",
+        }
+    }
+
+    /// Parses the singular name back.
+    pub fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl Item {
+    /// Which list it goes in.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Item::Log(_) => Kind::Log,
+            Item::Exception(_) => Kind::Exception,
+            Item::Measurement(_) => Kind::Measurement,
+            Item::Event(_) => Kind::Event,
+            Item::Span(_) => Kind::Span,
+        }
+    }
+}
+
+/// An item already written as JSON, ready to batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Encoded {
+    /// Which list it goes in.
+    pub kind: Kind,
+    /// The item's JSON object (for spans: one OTLP span object).
+    pub json: String,
+    /// Whether it is an exception (sampling promotes a session on one).
+    pub is_exception: bool,
+}
+
+fn push_trace(o: &mut Obj, trace: &Option<TraceContext>) {
+    if let Some(t) = trace {
+        let out = o.key("trace");
+        let mut t_o = Obj::new(out);
+        t_o.str("trace_id", &t.trace_id).str("span_id", &t.span_id);
+        t_o.end();
+    }
+}
+
+fn push_timestamp(o: &mut Obj, ms: f64) {
+    if ms > 0.0 {
+        o.str("timestamp", &rfc3339(ms));
+    }
+}
+
+/// Nanoseconds since the epoch as the decimal string OTLP wants.
+fn nanos(ms: f64) -> String {
+    let mut s = String::new();
+    let whole = if ms.is_finite() && ms > 0.0 { ms } else { 0.0 };
+    json::push_u64(&mut s, (whole * 1_000.0) as u64 * 1_000);
+    s
+}
+
+/// Writes one item as its JSON object.
+pub fn encode(item: &Item) -> Encoded {
+    let mut s = String::with_capacity(256);
+    let mut o = Obj::new(&mut s);
+    match item {
+        Item::Log(l) => {
+            o.str("message", &l.message).str("level", &l.level);
+            o.str_map("context", &l.context);
+            push_timestamp(&mut o, l.timestamp);
+            push_trace(&mut o, &l.trace);
+        }
+        Item::Exception(e) => {
+            o.str("type", &e.kind).str("value", &e.value);
+            push_timestamp(&mut o, e.timestamp);
+            if !e.frames.is_empty() {
+                let out = o.key("stacktrace");
+                let mut st = Obj::new(out);
+                let out = st.key("frames");
+                out.push('[');
+                for (i, f) in e.frames.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let mut fo = Obj::new(out);
+                    fo.str("function", &f.function).str("filename", &f.filename);
+                    if f.lineno > 0 {
+                        fo.i64("lineno", f.lineno as i64);
+                    }
+                    if f.colno > 0 {
+                        fo.i64("colno", f.colno as i64);
+                    }
+                    fo.end();
+                }
+                out.push(']');
+                st.end();
+            }
+            o.str_map("context", &e.context);
+            push_trace(&mut o, &e.trace);
+        }
+        Item::Measurement(m) => {
+            o.str("type", &m.kind);
+            {
+                let out = o.key("values");
+                let mut vo = Obj::new(out);
+                for (k, v) in &m.values {
+                    vo.f64(k, *v);
+                }
+                vo.end();
+            }
+            push_timestamp(&mut o, m.timestamp);
+            o.str_map("context", &m.context);
+            push_trace(&mut o, &m.trace);
+        }
+        Item::Event(e) => {
+            o.str("name", &e.name).opt_str("domain", Some(&e.domain));
+            o.str_map("attributes", &e.attributes);
+            push_timestamp(&mut o, e.timestamp);
+            push_trace(&mut o, &e.trace);
+        }
+        Item::Span(sp) => {
+            o.str("traceId", &sp.trace_id).str("spanId", &sp.span_id);
+            o.opt_str("parentSpanId", Some(&sp.parent_span_id));
+            o.str("name", &sp.name).i64("kind", sp.kind as i64);
+            o.str("startTimeUnixNano", &nanos(sp.start));
+            o.str("endTimeUnixNano", &nanos(sp.end));
+            let out = o.key("attributes");
+            push_attributes(out, &sp.attributes);
+            let out = o.key("status");
+            let mut st = Obj::new(out);
+            if sp.status_code != 0 {
+                st.i64("code", sp.status_code as i64);
+            }
+            st.end();
+        }
+    }
+    o.end();
+    Encoded {
+        kind: item.kind(),
+        json: s,
+        is_exception: matches!(item, Item::Exception(_)),
+    }
+}
+
+/// Writes OTLP `[{key, value:{…Value}}]`.
+pub fn push_attributes(out: &mut String, attrs: &[(String, AttrValue)]) {
+    out.push('[');
+    for (i, (k, v)) in attrs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let mut a = Obj::new(out);
+        a.str("key", k);
+        let out = a.key("value");
+        let mut vo = Obj::new(out);
+        match v {
+            AttrValue::Str(s) => {
+                vo.str("stringValue", s);
+            }
+            AttrValue::Int(n) => {
+                let mut s = String::new();
+                json::push_i64(&mut s, *n);
+                vo.str("intValue", &s);
+            }
+            AttrValue::Double(d) => {
+                vo.f64("doubleValue", *d);
+            }
+            AttrValue::Bool(b) => {
+                vo.bool("boolValue", *b);
+            }
+        }
+        vo.end();
+        a.end();
+    }
+    out.push(']');
+}
+
+/// The app, as `meta.app`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct App {
+    /// Required name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+    /// Environment.
+    pub environment: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Release (source maps).
+    pub release: String,
+}
+
+/// The user, as `meta.user`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct User {
+    /// Id.
+    pub id: String,
+    /// Username.
+    pub username: String,
+    /// Email.
+    pub email: String,
+    /// Extra string attributes.
+    pub attributes: StrMap,
+}
+
+/// The browser, as `meta.browser`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Browser {
+    /// `Chrome`, `Firefox`, …
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Operating system.
+    pub os: String,
+    /// Mobile device.
+    pub mobile: bool,
+    /// The raw user agent.
+    pub user_agent: String,
+    /// `navigator.language`.
+    pub language: String,
+    /// `innerWidth`, as a string on the wire.
+    pub viewport_width: u32,
+    /// `innerHeight`, as a string on the wire.
+    pub viewport_height: u32,
+}
+
+/// Everything `meta` carries.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Meta {
+    /// SDK version.
+    pub sdk_version: String,
+    /// The app.
+    pub app: App,
+    /// Session id; left out when empty.
+    pub session_id: String,
+    /// Session attributes (`isSampled`).
+    pub session_attributes: StrMap,
+    /// Page URL (already redacted).
+    pub page_url: String,
+    /// Page id (one per page view).
+    pub page_id: String,
+    /// Browser facts.
+    pub browser: Option<Browser>,
+    /// View name; left out when empty.
+    pub view: String,
+    /// User; left out when `None`.
+    pub user: Option<User>,
+}
+
+/// SDK name on the wire.
+pub const SDK_NAME: &str = "wasm-rum";
+
+/// Writes `meta` as JSON.
+pub fn encode_meta(m: &Meta) -> String {
+    let mut s = String::with_capacity(512);
+    let mut o = Obj::new(&mut s);
+    {
+        let out = o.key("sdk");
+        let mut so = Obj::new(out);
+        so.str("name", SDK_NAME).str("version", &m.sdk_version);
+        so.end();
+    }
+    {
+        let out = o.key("app");
+        let mut a = Obj::new(out);
+        a.str("name", &m.app.name)
+            .opt_str("namespace", Some(&m.app.namespace))
+            .opt_str("release", Some(&m.app.release))
+            .opt_str("version", Some(&m.app.version))
+            .opt_str("environment", Some(&m.app.environment));
+        a.end();
+    }
+    if let Some(u) = &m.user {
+        let out = o.key("user");
+        let mut uo = Obj::new(out);
+        uo.opt_str("id", Some(&u.id))
+            .opt_str("username", Some(&u.username))
+            .opt_str("email", Some(&u.email))
+            .str_map("attributes", &u.attributes);
+        uo.end();
+    }
+    if !m.session_id.is_empty() {
+        let out = o.key("session");
+        let mut so = Obj::new(out);
+        so.str("id", &m.session_id)
+            .str_map("attributes", &m.session_attributes);
+        so.end();
+    }
+    {
+        let out = o.key("page");
+        let mut p = Obj::new(out);
+        p.opt_str("id", Some(&m.page_id)).str("url", &m.page_url);
+        p.end();
+    }
+    if let Some(b) = &m.browser {
+        let out = o.key("browser");
+        let mut bo = Obj::new(out);
+        let mut w = String::new();
+        json::push_u64(&mut w, b.viewport_width as u64);
+        let mut h = String::new();
+        json::push_u64(&mut h, b.viewport_height as u64);
+        bo.opt_str("name", Some(&b.name))
+            .opt_str("version", Some(&b.version))
+            .opt_str("os", Some(&b.os))
+            .bool("mobile", b.mobile)
+            .opt_str("userAgent", Some(&b.user_agent))
+            .opt_str("language", Some(&b.language))
+            .str("viewportWidth", &w)
+            .str("viewportHeight", &h);
+        bo.end();
+    }
+    if !m.view.is_empty() {
+        let out = o.key("view");
+        let mut v = Obj::new(out);
+        v.str("name", &m.view);
+        v.end();
+    }
+    o.end();
+    s
+}
+
+/// The OTLP resource and scope a payload's spans travel under.
+pub fn encode_resource(app: &App, session_id: &str) -> String {
+    let mut attrs = Vec::new();
+    attrs.push(("service.name".into(), AttrValue::Str(app.name.clone())));
+    if !app.version.is_empty() {
+        attrs.push((
+            "service.version".into(),
+            AttrValue::Str(app.version.clone()),
+        ));
+    }
+    if !app.namespace.is_empty() {
+        attrs.push((
+            "service.namespace".into(),
+            AttrValue::Str(app.namespace.clone()),
+        ));
+    }
+    if !app.environment.is_empty() {
+        attrs.push((
+            "deployment.environment.name".into(),
+            AttrValue::Str(app.environment.clone()),
+        ));
+    }
+    attrs.push(("telemetry.sdk.name".into(), AttrValue::Str(SDK_NAME.into())));
+    attrs.push((
+        "process.runtime.name".into(),
+        AttrValue::Str("browser".into()),
+    ));
+    if !session_id.is_empty() {
+        attrs.push(("session.id".into(), AttrValue::Str(session_id.into())));
+    }
+    let mut s = String::from("{\"attributes\":");
+    push_attributes(&mut s, &attrs);
+    s.push('}');
+    s
+}
+
+/// Joins encoded items under one meta into a payload body.
+/// `resource` is the JSON of the OTLP resource used when spans are present.
+pub fn body(meta_json: &str, resource_json: &str, sdk_version: &str, items: &[&Encoded]) -> String {
+    let mut s = String::with_capacity(
+        meta_json.len() + items.iter().map(|i| i.json.len() + 1).sum::<usize>() + 64,
+    );
+    s.push_str("{\"meta\":");
+    s.push_str(meta_json);
+    for kind in Kind::ALL {
+        let mut first = true;
+        for it in items.iter().filter(|i| i.kind == kind) {
+            if first {
+                s.push_str(",\"");
+                s.push_str(kind.key());
+                if kind == Kind::Span {
+                    s.push_str("\":{\"resourceSpans\":[{\"resource\":");
+                    s.push_str(resource_json);
+                    s.push_str(",\"scopeSpans\":[{\"scope\":{\"name\":\"wasm-rum\",\"version\":");
+                    json::push_str(&mut s, sdk_version);
+                    s.push_str("},\"spans\":[");
+                } else {
+                    s.push_str("\":[");
+                }
+                first = false;
+            } else {
+                s.push(',');
+            }
+            s.push_str(&it.json);
+        }
+        if !first {
+            s.push_str(if kind == Kind::Span { "]}]}]}" } else { "]" });
+        }
+    }
+    s.push('}');
+    s
+}
+
+/// Bytes a body adds for an item beyond its own JSON (comma, list key, span envelope): an upper bound.
+pub fn envelope_overhead(kind: Kind) -> usize {
+    match kind {
+        Kind::Span => 160,
+        _ => 20,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> Meta {
+        Meta {
+            sdk_version: "0.1.0".into(),
+            app: App {
+                name: "shop".into(),
+                version: "1.2".into(),
+                ..Default::default()
+            },
+            session_id: "abc123".into(),
+            session_attributes: vec![("isSampled".into(), "true".into())],
+            page_url: "https://shop.example/checkout".into(),
+            page_id: "p1".into(),
+            browser: Some(Browser {
+                name: "Chrome".into(),
+                viewport_width: 1440,
+                viewport_height: 900,
+                ..Default::default()
+            }),
+            view: "checkout".into(),
+            user: None,
+        }
+    }
+
+    #[test]
+    fn meta_has_faro_shape_with_string_viewport() {
+        let m = encode_meta(&meta());
+        assert_eq!(
+            m,
+            r#"{"sdk":{"name":"wasm-rum","version":"0.1.0"},"app":{"name":"shop","version":"1.2"},"session":{"id":"abc123","attributes":{"isSampled":"true"}},"page":{"id":"p1","url":"https://shop.example/checkout"},"browser":{"name":"Chrome","mobile":false,"viewportWidth":"1440","viewportHeight":"900"},"view":{"name":"checkout"}}"#
+        );
+    }
+
+    #[test]
+    fn exception_frames_have_integer_positions() {
+        let e = encode(&Item::Exception(Exception {
+            kind: "TypeError".into(),
+            value: "x is undefined".into(),
+            timestamp: 1_787_566_502_123.0,
+            frames: vec![Frame {
+                function: "f".into(),
+                filename: "https://a/app.js".into(),
+                lineno: 1,
+                colno: 48,
+            }],
+            context: vec![],
+            trace: None,
+        }));
+        assert_eq!(
+            e.json,
+            r#"{"type":"TypeError","value":"x is undefined","timestamp":"2026-08-24T10:15:02.123Z","stacktrace":{"frames":[{"function":"f","filename":"https://a/app.js","lineno":1,"colno":48}]}}"#
+        );
+        assert!(e.is_exception);
+    }
+
+    #[test]
+    fn body_groups_items_by_kind_and_wraps_spans_in_otlp() {
+        let log = encode(&Item::Log(Log {
+            message: "hi".into(),
+            level: "info".into(),
+            context: vec![],
+            timestamp: 0.0,
+            trace: None,
+        }));
+        let span = encode(&Item::Span(Span {
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+            span_id: "00f067aa0ba902b7".into(),
+            parent_span_id: String::new(),
+            name: "GET".into(),
+            kind: 3,
+            start: 1000.0,
+            end: 1500.5,
+            attributes: vec![("server.port".into(), AttrValue::Int(443))],
+            status_code: 2,
+            scope: "wasm-rum/fetch".into(),
+        }));
+        let b = body("{}", "{\"attributes\":[]}", "0.1.0", &[&span, &log]);
+        assert_eq!(
+            b,
+            r#"{"meta":{},"logs":[{"message":"hi","level":"info"}],"traces":{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"wasm-rum","version":"0.1.0"},"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","name":"GET","kind":3,"startTimeUnixNano":"1000000000","endTimeUnixNano":"1500500000","attributes":[{"key":"server.port","value":{"intValue":"443"}}],"status":{"code":2}}]}]}]}}"#
+        );
+    }
+}

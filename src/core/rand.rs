@@ -1,0 +1,78 @@
+//! Random ids from the platform's CSPRNG: `crypto.getRandomValues` in the browser
+//! (getrandom's `wasm_js` backend), the OS natively.
+
+/// Fills `buf` with random bytes; on the (unexpected) failure of the source, falls back
+/// to a time-seeded xorshift so an id is still produced rather than the agent stopping.
+pub fn fill(buf: &mut [u8]) {
+    if getrandom::fill(buf).is_err() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ (buf.as_ptr() as u64);
+        for b in buf.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
+    }
+}
+
+const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// An id of `len` characters from `[A-Za-z0-9]`, without modulo bias.
+pub fn alnum_id(len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut buf = [0u8; 32];
+    while out.len() < len {
+        fill(&mut buf);
+        for &b in buf.iter() {
+            // 248 = 62 * 4: rejecting the top bytes keeps every character equally likely.
+            if b < 248 && out.len() < len {
+                out.push(ALNUM[(b % 62) as usize] as char);
+            }
+        }
+    }
+    out
+}
+
+/// Lowercase hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// A uniformly distributed number in [0, 1).
+pub fn unit() -> f64 {
+    let mut b = [0u8; 8];
+    fill(&mut b);
+    (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alnum_ids_have_the_length_and_alphabet() {
+        let id = alnum_id(20);
+        assert_eq!(id.len(), 20);
+        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(alnum_id(20), id);
+    }
+
+    #[test]
+    fn hex_is_lowercase() {
+        assert_eq!(hex(&[0, 0xab, 0x0f]), "00ab0f");
+    }
+
+    #[test]
+    fn unit_is_in_range() {
+        for _ in 0..1000 {
+            let u = unit();
+            assert!((0.0..1.0).contains(&u));
+        }
+    }
+}

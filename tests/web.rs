@@ -1,0 +1,46 @@
+//! Browser tests of the thin edge, run by `wasm-pack test --headless --chrome`.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use wasm_rum::browser::listener::Listener;
+use wasm_rum::browser::storage::{self, Store};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn a_dropped_listener_no_longer_fires() {
+    let window = web_sys::window().unwrap();
+    let target: &web_sys::EventTarget = window.unchecked_ref();
+    let hits = Rc::new(Cell::new(0));
+    let h = hits.clone();
+    let listener =
+        Listener::new(target, "wasm-rum-test", false, move |_| h.set(h.get() + 1)).unwrap();
+    let ev = web_sys::Event::new("wasm-rum-test").unwrap();
+    target.dispatch_event(&ev).unwrap();
+    assert_eq!(hits.get(), 1);
+    drop(listener);
+    target.dispatch_event(&ev).unwrap();
+    assert_eq!(hits.get(), 1, "the listener was removed when dropped");
+}
+
+#[wasm_bindgen_test]
+fn session_storage_round_trips_and_misses_are_none() {
+    assert!(storage::set(Store::Session, "wasm_rum_test", "v1"));
+    assert_eq!(
+        storage::get(Store::Session, "wasm_rum_test").as_deref(),
+        Some("v1")
+    );
+    storage::remove(Store::Session, "wasm_rum_test");
+    assert_eq!(storage::get(Store::Session, "wasm_rum_test"), None);
+}
+
+#[wasm_bindgen_test]
+fn random_ids_come_from_the_browser_crypto() {
+    let a = wasm_rum::core::rand::alnum_id(20);
+    let b = wasm_rum::core::rand::alnum_id(20);
+    assert_eq!(a.len(), 20);
+    assert_ne!(a, b);
+}
