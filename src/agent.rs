@@ -349,15 +349,5 @@ impl Agent {
 /// A JS value to a string map, for `context` and `attributes` (the entry module already made
 /// every value a string; anything else is skipped).
 pub fn str_map(v: &JsValue) -> payload::StrMap {
-    let mut out = Vec::new();
-    if v.is_object() {
-        let entries = js_sys::Object::entries(v.unchecked_ref());
-        for e in entries.iter() {
-            let pair: js_sys::Array = e.unchecked_into();
-            if let (Some(k), Some(val)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                out.push((k, val));
-            }
-        }
-    }
-    out
+    crate::browser::config_js::string_entries(v)
 }

@@ -2,15 +2,13 @@
 //!
 //! The package's entry module validates what a person passes to `init()` synchronously (so a
 //! bad config throws before any wasm loads) with the same rules as [`validate`], which checks
-//! the deserialised struct again here; both sides are tested against the same cases. RegExps
-//! and functions (`beforeSend`) stay on the JS side: the entry passes only strings here.
-
-use serde::Deserialize;
-use std::collections::BTreeMap;
+//! the struct again here; both sides are tested against the same cases. RegExps and functions
+//! (`beforeSend`) stay on the JS side: the entry passes only strings here. The struct is read
+//! from the JS object by `browser::config_js` with `Reflect` rather than serde, which saves
+//! about 40 KB of wasm (serde's error formatting pulls in float `Display`).
 
 /// How batches leave the page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Transport {
     /// `navigator.sendBeacon` with a `text/plain` body (no CORS preflight); the default.
     #[default]
@@ -20,8 +18,7 @@ pub enum Transport {
 }
 
 /// `app`: who is sending.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppConfig {
     /// Required.
     pub name: String,
@@ -36,8 +33,7 @@ pub struct AppConfig {
 }
 
 /// `batching`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Batching {
     /// Send when this many items wait.
     pub item_limit: u32,
@@ -55,8 +51,7 @@ impl Default for Batching {
 }
 
 /// `sessionTracking`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SessionTracking {
     /// Share of sessions kept, 0..=1.
     pub sampling_rate: f64,
@@ -83,24 +78,21 @@ impl Default for SessionTracking {
 }
 
 /// `webVitals`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct WebVitalsConfig {
     /// Report every change of a metric, not only its final value.
     pub report_all_changes: bool,
 }
 
 /// `tracing`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct TracingConfig {
     /// URL prefixes (strings) of other origins that get `traceparent`; RegExps are tested by the entry module.
     pub propagate_trace_header_cors_urls: Vec<String>,
 }
 
 /// `errors`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ErrorsConfig {
     /// Exceptions sent per minute at most; the rest are counted and reported as dropped.
     pub max_per_minute: u32,
@@ -113,8 +105,7 @@ impl Default for ErrorsConfig {
 }
 
 /// `user`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserConfig {
     /// Id.
     pub id: String,
@@ -123,12 +114,11 @@ pub struct UserConfig {
     /// Email.
     pub email: String,
     /// String attributes.
-    pub attributes: BTreeMap<String, String>,
+    pub attributes: Vec<(String, String)>,
 }
 
 /// Everything `init()` takes, as the wasm sees it.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     /// Collector URL (required).
     pub url: String,

@@ -23,7 +23,7 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
 mod api {
     use crate::agent;
     use crate::browser::bindings::{date_now, Host};
-    use crate::config::{self, Config};
+    use crate::config;
     use crate::core::payload::{Event, Exception, Item, Log, Measurement, User};
     use wasm_bindgen::prelude::*;
 
@@ -31,8 +31,7 @@ mod api {
     /// readable error if it is still not acceptable.
     #[wasm_bindgen]
     pub fn start(config: JsValue, host: Host) -> Result<Rum, JsValue> {
-        let config: Config = serde_wasm_bindgen::from_value(config)
-            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?;
+        let config = crate::browser::config_js::from_js(&config);
         config::validate(&config).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
         agent::start(config, host).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
         Ok(Rum { _private: () })

@@ -2,6 +2,7 @@
 //! calls into `core`; it holds no logic worth a unit test.
 
 pub mod bindings;
+pub mod config_js;
 pub mod listener;
 pub mod meta;
 pub mod storage;

@@ -52,8 +52,8 @@ impl Session {
     pub fn decode(s: &str) -> Option<Session> {
         let mut it = s.split('|');
         let id = it.next()?;
-        let started: f64 = it.next()?.parse().ok()?;
-        let last_activity: f64 = it.next()?.parse().ok()?;
+        let started = it.next()?.parse::<u64>().ok()? as f64;
+        let last_activity = it.next()?.parse::<u64>().ok()? as f64;
         let sampled = match it.next()? {
             "1" => true,
             "0" => false,
