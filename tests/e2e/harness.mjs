@@ -138,3 +138,24 @@ export const html = (text, extraHeaders = {}) => (req, res) => {
   res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store', ...extraHeaders });
   res.end(typeof text === 'function' ? text(req) : text);
 };
+
+/** Parses Prometheus text into [{name, labels, value}]. */
+export function parseMetrics(text) {
+  const out = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels = {};
+    for (const l of (m[2] || '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push({ name: m[1], labels, value: Number(m[3]) });
+  }
+  return out;
+}
+
+/** The sum of the samples named `name` whose labels include `labels` (0 when none). */
+export function metricValue(text, name, labels = {}) {
+  return parseMetrics(text)
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((a, s) => a + s.value, 0);
+}
