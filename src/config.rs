@@ -181,7 +181,7 @@ impl Default for Config {
 /// the entry module throws, naming the key.
 pub fn validate(c: &Config) -> Result<(), String> {
     if c.url.is_empty() {
-        return Err("config.url is required (the collector URL, a string)".into());
+        return Err("config.url is required (a non-empty string)".into());
     }
     if c.app.name.is_empty() {
         return Err("config.app.name is required (a non-empty string)".into());
@@ -190,14 +190,18 @@ pub fn validate(c: &Config) -> Result<(), String> {
     if !(0.0..=1.0).contains(&s.sampling_rate) {
         return Err("config.sessionTracking.samplingRate must be between 0 and 1".into());
     }
-    if s.inactivity_timeout.is_nan() || s.inactivity_timeout <= 0.0 {
-        return Err("config.sessionTracking.inactivityTimeout must be greater than 0".into());
+    if !(1.0..=1e12).contains(&s.inactivity_timeout) {
+        return Err(
+            "config.sessionTracking.inactivityTimeout must be between 1 and 1000000000000".into(),
+        );
     }
-    if s.max_session_duration.is_nan() || s.max_session_duration <= 0.0 {
-        return Err("config.sessionTracking.maxSessionDuration must be greater than 0".into());
+    if !(1.0..=1e12).contains(&s.max_session_duration) {
+        return Err(
+            "config.sessionTracking.maxSessionDuration must be between 1 and 1000000000000".into(),
+        );
     }
-    if c.batching.item_limit == 0 {
-        return Err("config.batching.itemLimit must be at least 1".into());
+    if c.batching.item_limit == 0 || c.batching.item_limit > 1000 {
+        return Err("config.batching.itemLimit must be between 1 and 1000".into());
     }
     Ok(())
 }
@@ -267,5 +271,59 @@ mod tests {
         assert_eq!(c.effective_transport(), Transport::Beacon);
         c.api_key = Some("k".into());
         assert_eq!(c.effective_transport(), Transport::Fetch);
+    }
+
+    /// Builds a Config from a case's JSON the way `browser::config_js` reads the JS object.
+    fn from_case(v: &serde_json::Value) -> Config {
+        let mut c = Config::default();
+        let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+        if let Some(u) = s(&v["url"]) {
+            c.url = u;
+        }
+        if let Some(n) = s(&v["app"]["name"]) {
+            c.app.name = n;
+        }
+        if let Some(r) = v["sessionTracking"]["samplingRate"].as_f64() {
+            c.session_tracking.sampling_rate = r;
+        }
+        if let Some(t) = v["sessionTracking"]["inactivityTimeout"].as_f64() {
+            c.session_tracking.inactivity_timeout = t;
+        }
+        if let Some(t) = v["sessionTracking"]["maxSessionDuration"].as_f64() {
+            c.session_tracking.max_session_duration = t;
+        }
+        if let Some(n) = v["batching"]["itemLimit"].as_u64() {
+            c.batching.item_limit = n as u32;
+        }
+        c
+    }
+
+    #[test]
+    fn the_shared_case_table_gives_the_same_verdicts_as_the_entry_module() {
+        let table: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/config-cases.json")).unwrap();
+        let mut checked = 0;
+        for case in table["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["both"] == true)
+        {
+            let got = validate(&from_case(&case["config"]));
+            match case["error"].as_str() {
+                None => assert_eq!(got, Ok(()), "{}", case["name"]),
+                Some(e) => {
+                    let message = &e[e.find(": ").unwrap() + 2..];
+                    let got = got.expect_err(case["name"].as_str().unwrap());
+                    assert!(
+                        got.starts_with(message),
+                        "{}: expected {message}, got {got}",
+                        case["name"]
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked >= 8);
     }
 }
