@@ -179,11 +179,12 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
 /// Installs each feature's listeners, observers and wrappers; each returns a guard that
 /// uninstalls it when dropped. One line per feature.
 fn install_features() -> Vec<Box<dyn Any>> {
-    let Some(Some((_config, _host))) = with(|a| Some((a.config.clone(), a.host.clone()))) else {
+    let Some(Some((config, host))) = with(|a| Some((a.config.clone(), a.host.clone()))) else {
         return Vec::new();
     };
     #[allow(unused_mut)]
     let mut features: Vec<Box<dyn Any>> = Vec::new();
+    features.extend(crate::browser::tracing::install(&config, &host));
     features
 }
 

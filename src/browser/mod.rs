@@ -3,7 +3,10 @@
 
 pub mod bindings;
 pub mod config_js;
+pub mod http;
 pub mod listener;
 pub mod meta;
 pub mod storage;
+pub mod timing;
+pub mod tracing;
 pub mod transport;
