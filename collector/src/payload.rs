@@ -388,3 +388,58 @@ mod tests {
         assert!(check_depth(br#"{"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}"#).is_ok());
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn random_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&body);
+        }
+
+        #[test]
+        fn mutated_payloads_never_panic(cut in 0usize..600, byte in any::<u8>(), at in 0usize..600) {
+            let mut body = br#"{"meta":{"app":{"name":"a"},"browser":{"mobile":true}},"logs":[{"message":"m","context":{"a":"b"},"timestamp":"2026-08-24T10:15:02.123Z"}],"exceptions":[{"type":"E","value":"v","stacktrace":{"frames":[{"lineno":1,"colno":2}]}}],"traces":{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","startTimeUnixNano":"1","endTimeUnixNano":2}]}]}]}}"#.to_vec();
+            if at < body.len() {
+                body[at] = byte;
+            }
+            body.truncate(cut.min(body.len()));
+            let _ = decode(&body);
+        }
+
+        #[test]
+        fn any_json_value_never_panics(v in arb_json()) {
+            let _ = decode(v.to_string().as_bytes());
+        }
+    }
+
+    fn arb_json() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z]{0,8}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            let keys = prop_oneof![
+                Just("meta".to_string()),
+                Just("logs".to_string()),
+                Just("context".to_string()),
+                Just("traces".to_string()),
+                Just("lineno".to_string()),
+                "[a-z]{1,6}"
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(keys, inner, 0..4)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+}
