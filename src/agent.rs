@@ -133,10 +133,11 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     if let Some(w) = web_sys::window() {
         if let Some(doc) = w.document() {
             let d = doc.clone();
+            // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
             listeners.extend(Listener::new(
                 doc.unchecked_ref(),
                 "visibilitychange",
-                true,
+                false,
                 move |_| {
                     if d.visibility_state() == web_sys::VisibilityState::Hidden {
                         flush();
@@ -185,6 +186,7 @@ fn install_features() -> Vec<Box<dyn Any>> {
     #[allow(unused_mut)]
     let mut features: Vec<Box<dyn Any>> = Vec::new();
     features.extend(crate::browser::tracing::install(&config, &host));
+    features.extend(crate::browser::vitals::install(&config));
     features
 }
 

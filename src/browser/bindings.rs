@@ -80,3 +80,40 @@ extern "C" {
         options: &js_sys::Object,
     ) -> Result<(), JsValue>;
 }
+
+// --- web vitals ---
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `PerformanceObserver` with the `observe({type, buffered, durationThreshold})` overload.
+    #[wasm_bindgen(js_name = PerformanceObserver)]
+    pub type VitalsObserver;
+
+    /// `new PerformanceObserver(callback)`
+    #[wasm_bindgen(constructor, js_class = "PerformanceObserver", catch)]
+    pub fn new_vitals_observer(callback: &js_sys::Function) -> Result<VitalsObserver, JsValue>;
+
+    /// `observer.observe(options)`
+    #[wasm_bindgen(method, js_name = observe, catch)]
+    pub fn observe_with(this: &VitalsObserver, options: &js_sys::Object) -> Result<(), JsValue>;
+
+    /// `observer.takeRecords()`
+    #[wasm_bindgen(method, js_name = takeRecords)]
+    pub fn take_records(this: &VitalsObserver) -> js_sys::Array;
+
+    /// `observer.disconnect()`
+    #[wasm_bindgen(method)]
+    pub fn disconnect(this: &VitalsObserver);
+
+    /// `PerformanceObserver.supportedEntryTypes`
+    #[wasm_bindgen(js_namespace = PerformanceObserver, js_name = supportedEntryTypes, thread_local_v2)]
+    pub static SUPPORTED_ENTRY_TYPES: JsValue;
+
+    /// `performance.getEntriesByType(type)`
+    #[wasm_bindgen(js_namespace = performance, js_name = getEntriesByType)]
+    pub fn entries_by_type(kind: &str) -> js_sys::Array;
+
+    /// `requestAnimationFrame(cb)`
+    #[wasm_bindgen(js_name = requestAnimationFrame)]
+    pub fn request_animation_frame(cb: &js_sys::Function) -> JsValue;
+}

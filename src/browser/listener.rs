@@ -73,3 +73,10 @@ impl Drop for Timeout {
         clear_timeout(&self.id);
     }
 }
+
+/// Runs `f` once after `ms` milliseconds; the closure frees itself when it has run. For
+/// one-shot work that is never cancelled.
+pub fn defer(ms: f64, f: impl FnOnce() + 'static) {
+    let cb: JsValue = Closure::once_into_js(f);
+    set_timeout(cb.unchecked_ref(), ms);
+}

@@ -4,9 +4,11 @@
 pub mod bindings;
 pub mod config_js;
 pub mod http;
+pub mod js;
 pub mod listener;
 pub mod meta;
 pub mod storage;
 pub mod timing;
 pub mod tracing;
 pub mod transport;
+pub mod vitals;

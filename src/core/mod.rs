@@ -9,3 +9,4 @@ pub mod time;
 pub mod timing;
 pub mod trace;
 pub mod url;
+pub mod vitals;

@@ -1,0 +1,27 @@
+//! Reading fields of JS objects (performance entries, events) without typed bindings.
+
+use js_sys::Reflect;
+use wasm_bindgen::JsValue;
+
+/// `o[key]`, `undefined` when it cannot be read.
+pub fn get(o: &JsValue, key: &str) -> JsValue {
+    Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A finite number field, 0 otherwise.
+pub fn num(o: &JsValue, key: &str) -> f64 {
+    get(o, key)
+        .as_f64()
+        .filter(|v| v.is_finite())
+        .unwrap_or(0.0)
+}
+
+/// A string field, empty otherwise.
+pub fn text(o: &JsValue, key: &str) -> String {
+    get(o, key).as_string().unwrap_or_default()
+}
+
+/// A boolean field, false otherwise.
+pub fn flag(o: &JsValue, key: &str) -> bool {
+    get(o, key).as_bool().unwrap_or(false)
+}

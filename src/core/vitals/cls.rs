@@ -1,0 +1,150 @@
+//! Cumulative Layout Shift: the largest session window of shifts (gaps under 1 s, windows under
+//! 5 s), ignoring shifts right after input, updated per observer batch as web-vitals does.
+
+/// One `layout-shift` entry.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LayoutShift {
+    /// Shift score.
+    pub value: f64,
+    /// `startTime`.
+    pub start_time: f64,
+    /// Within 500 ms of an input: ignored.
+    pub had_recent_input: bool,
+    /// Selector of the first shifted element source (saved when processed), empty when none.
+    pub target: String,
+}
+
+/// The CLS state of one metric instance.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cls {
+    /// The metric value: the largest window so far.
+    pub value: f64,
+    /// The entries of that window.
+    pub entries: Vec<LayoutShift>,
+    window_value: f64,
+    window: Vec<LayoutShift>,
+}
+
+impl Cls {
+    /// Processes one observer batch; returns whether the value grew (then the caller reports).
+    pub fn on_batch(&mut self, batch: &[LayoutShift]) -> bool {
+        for e in batch.iter().filter(|e| !e.had_recent_input) {
+            let joins = match (self.window.first(), self.window.last()) {
+                (Some(first), Some(last)) => {
+                    self.window_value != 0.0
+                        && e.start_time - last.start_time < 1000.0
+                        && e.start_time - first.start_time < 5000.0
+                }
+                _ => false,
+            };
+            if joins {
+                self.window_value += e.value;
+                self.window.push(e.clone());
+            } else {
+                self.window_value = e.value;
+                self.window = vec![e.clone()];
+            }
+        }
+        if self.window_value > self.value {
+            self.value = self.window_value;
+            self.entries = self.window.clone();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The largest shift of the reported window (ties go to the later one).
+    pub fn largest_shift(&self) -> Option<&LayoutShift> {
+        self.entries
+            .iter()
+            .fold(None, |best: Option<&LayoutShift>, e| match best {
+                Some(b) if b.value > e.value => Some(b),
+                _ => Some(e),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shift(value: f64, start_time: f64) -> LayoutShift {
+        LayoutShift {
+            value,
+            start_time,
+            had_recent_input: false,
+            target: String::new(),
+        }
+    }
+
+    #[test]
+    fn shifts_900ms_apart_form_one_window_until_5s() {
+        let mut c = Cls::default();
+        let batch: Vec<_> = (0..6)
+            .map(|i| shift(0.01, 100.0 + 900.0 * i as f64))
+            .collect();
+        c.on_batch(&batch);
+        assert!((c.value - 0.06).abs() < 1e-12);
+        // 5100 - 100 is not < 5000: a new, smaller window; the value keeps the larger one.
+        c.on_batch(&[shift(0.02, 5100.0)]);
+        assert!((c.value - 0.06).abs() < 1e-12);
+        assert_eq!(c.entries.len(), 6);
+    }
+
+    #[test]
+    fn a_gap_of_exactly_one_second_opens_a_new_window() {
+        let mut c = Cls::default();
+        c.on_batch(&[shift(0.1, 0.0)]);
+        c.on_batch(&[shift(0.05, 1000.0)]);
+        assert_eq!(c.value, 0.1);
+        c.on_batch(&[shift(0.04, 1999.0)]);
+        assert!(
+            (c.value - 0.1).abs() < 1e-12,
+            "0.05 + 0.04 is still below 0.1"
+        );
+        c.on_batch(&[shift(0.03, 2998.0)]);
+        assert!(
+            (c.value - 0.12).abs() < 1e-12,
+            "the second window (0.05 + 0.04 + 0.03) is now the largest"
+        );
+    }
+
+    #[test]
+    fn one_batch_ending_a_large_window_and_starting_a_small_one_loses_the_large_one_as_web_vitals_does(
+    ) {
+        let mut c = Cls::default();
+        c.on_batch(&[shift(0.1, 0.0), shift(0.05, 1000.0)]);
+        assert_eq!(c.value, 0.05);
+    }
+
+    #[test]
+    fn shifts_after_input_neither_count_nor_split_a_window() {
+        let mut c = Cls::default();
+        let mut input = shift(0.5, 500.0);
+        input.had_recent_input = true;
+        c.on_batch(&[shift(0.1, 0.0), input, shift(0.1, 900.0)]);
+        assert!((c.value - 0.2).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_batch_ending_a_large_window_and_starting_a_small_one_keeps_the_value_of_the_small_one_only_if_larger(
+    ) {
+        let mut c = Cls::default();
+        assert!(c.on_batch(&[shift(0.3, 0.0)]));
+        assert!(!c.on_batch(&[shift(0.1, 3000.0)]));
+        assert_eq!(c.value, 0.3);
+        assert_eq!(c.largest_shift().unwrap().value, 0.3);
+    }
+
+    #[test]
+    fn ties_for_the_largest_shift_go_to_the_later_entry() {
+        let mut c = Cls::default();
+        let mut a = shift(0.1, 0.0);
+        a.target = "#a".into();
+        let mut b = shift(0.1, 100.0);
+        b.target = "#b".into();
+        c.on_batch(&[a, b]);
+        assert_eq!(c.largest_shift().unwrap().target, "#b");
+    }
+}
