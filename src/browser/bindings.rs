@@ -117,3 +117,17 @@ extern "C" {
     #[wasm_bindgen(js_name = requestAnimationFrame)]
     pub fn request_animation_frame(cb: &js_sys::Function) -> JsValue;
 }
+
+#[wasm_bindgen]
+extern "C" {
+    /// `requestIdleCallback(cb, {timeout})`; throws where it does not exist (Safari).
+    #[wasm_bindgen(js_name = requestIdleCallback, catch)]
+    pub fn request_idle_callback(
+        cb: &js_sys::Function,
+        options: &js_sys::Object,
+    ) -> Result<JsValue, JsValue>;
+
+    /// `addEventListener(type, cb, options)` on the global object (window).
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_global_listener(kind: &str, cb: &js_sys::Function, options: &js_sys::Object);
+}

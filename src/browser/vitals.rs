@@ -3,8 +3,8 @@
 //! and pushes each report as a Faro `web-vitals` measurement.
 
 use super::bindings::{
-    date_now, entries_by_type, performance_now, request_animation_frame, VitalsObserver,
-    SUPPORTED_ENTRY_TYPES,
+    add_global_listener, date_now, entries_by_type, performance_now, request_animation_frame,
+    request_idle_callback, VitalsObserver, SUPPORTED_ENTRY_TYPES,
 };
 use super::js::{flag, get, num, text};
 use super::listener::{defer, Listener};
@@ -298,6 +298,37 @@ fn lcp_resource(url: &str, lcp_start: f64) -> Option<LcpResource> {
     found
 }
 
+/// web-vitals' `whenIdleOrHidden`: at once when hidden; otherwise in an idle callback (at most
+/// 1 s away) or on the next `visibilitychange`, whichever comes first.
+fn when_idle_or_hidden(f: impl FnOnce() + 'static) {
+    if is_hidden() {
+        f();
+        return;
+    }
+    let slot = std::rc::Rc::new(RefCell::new(Some(f)));
+    let run = {
+        let slot = slot.clone();
+        move || {
+            let f = slot.borrow_mut().take();
+            if let Some(f) = f {
+                f();
+            }
+        }
+    };
+    let run2 = run.clone();
+    let idle: JsValue = Closure::once_into_js(run);
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"timeout".into(), &JsValue::from_f64(1000.0));
+    if request_idle_callback(idle.unchecked_ref(), &opts).is_err() {
+        super::bindings::set_timeout(idle.unchecked_ref(), 0.0);
+    }
+    let on_hide: JsValue = Closure::once_into_js(move |_: JsValue| run2());
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"capture".into(), &JsValue::TRUE);
+    let _ = js_sys::Reflect::set(&opts, &"once".into(), &JsValue::TRUE);
+    add_global_listener("visibilitychange", on_hide.unchecked_ref(), &opts);
+}
+
 /// Reports and pushes (outside the state borrow).
 fn emit(reports: Vec<Item>) {
     for item in reports {
@@ -461,6 +492,12 @@ fn event_entry(e: &JsValue) -> EventEntry {
 
 fn on_events(entries: js_sys::Array, force: bool) {
     let batch: Vec<EventEntry> = entries.iter().map(|e| event_entry(&e)).collect();
+    // As web-vitals, entries are processed when idle (or hidden), so that every event entry of
+    // an interaction has arrived.
+    when_idle_or_hidden(move || process_events(batch, force));
+}
+
+fn process_events(batch: Vec<EventEntry>, force: bool) {
     let item = with(|s| {
         for e in &batch {
             let end = e.start_time + e.duration;
@@ -483,14 +520,6 @@ fn on_events(entries: js_sys::Array, force: bool) {
             if s.frames.len() > 50 {
                 s.frames.remove(0);
             }
-            if e.interaction_id > 0 {
-                s.min_id = if s.min_id == 0 {
-                    e.interaction_id
-                } else {
-                    s.min_id.min(e.interaction_id)
-                };
-                s.max_id = s.max_id.max(e.interaction_id);
-            }
             s.interactions.process(e);
         }
         let n = interaction_count(s).saturating_sub(s.inp_baseline);
@@ -505,8 +534,24 @@ fn on_events(entries: js_sys::Array, force: bool) {
     emit(item.flatten().into_iter().collect());
 }
 
+fn on_count(entries: js_sys::Array) {
+    let ids: Vec<u64> = entries
+        .iter()
+        .map(|e| num(&e, "interactionId") as u64)
+        .filter(|id| *id > 0)
+        .collect();
+    with(|s| {
+        for id in ids {
+            s.min_id = if s.min_id == 0 { id } else { s.min_id.min(id) };
+            s.max_id = s.max_id.max(id);
+        }
+    });
+}
+
+/// Observes `kind` (buffered) and registers the observer under `key` for `take_records`.
 fn observer(
     kind: &'static str,
+    key: &'static str,
     extra: &[(&str, f64)],
     cb: fn(js_sys::Array, bool),
 ) -> Option<Closure<dyn Fn(JsValue)>> {
@@ -534,7 +579,7 @@ fn observer(
         let _ = js_sys::Reflect::set(&opts, &(*k).into(), &JsValue::from_f64(*v));
     }
     obs.observe_with(&opts).ok()?;
-    OBSERVERS.with(|o| o.borrow_mut().push((kind, obs)));
+    OBSERVERS.with(|o| o.borrow_mut().push((key, obs)));
     Some(closure)
 }
 
@@ -548,25 +593,14 @@ fn take_records(kind: &str) -> js_sys::Array {
     })
 }
 
-fn on_hidden() {
+fn on_hidden(trusted: bool) {
     on_shifts(take_records("layout-shift"), true);
-    let mut events = take_records("event");
-    events = events.concat(&take_records("first-input"));
+    let events = take_records("event").concat(&take_records("first-input"));
     on_events(events, true);
-    finalize_lcp();
-    // CLS with no new shifts still sends its (possibly 0) value on the first hide.
-    emit(
-        with(|s| {
-            if s.cls_started {
-                report(|s| &mut s.cls, true)(s)
-            } else {
-                None
-            }
-        })
-        .flatten()
-        .into_iter()
-        .collect(),
-    );
+    // web-vitals finalises LCP only on trusted events (a scripted visibilitychange does not count).
+    if trusted {
+        finalize_lcp();
+    }
 }
 
 fn after_double_raf(f: impl FnOnce() + 'static) {
@@ -700,32 +734,44 @@ pub fn install(config: &Config) -> Option<Box<dyn Any>> {
     STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(state)))?;
 
     let mut closures = Vec::new();
-    closures.extend(observer("paint", &[], |e, _| on_paint(e)));
-    closures.extend(observer("largest-contentful-paint", &[], |e, _| on_lcp(e)));
-    closures.extend(observer("layout-shift", &[], on_shifts));
-    let has_interaction_count = get(&get(&js_sys::global(), "performance"), "interactionCount")
-        .as_f64()
-        .is_some();
-    // Without performance.interactionCount, ids of every event (threshold 0) give the count.
+    closures.extend(observer("paint", "paint", &[], |e, _| on_paint(e)));
+    closures.extend(observer(
+        "largest-contentful-paint",
+        "largest-contentful-paint",
+        &[],
+        |e, _| on_lcp(e),
+    ));
+    closures.extend(observer("layout-shift", "layout-shift", &[], on_shifts));
     closures.extend(observer(
         "event",
-        &[(
-            "durationThreshold",
-            if has_interaction_count { 40.0 } else { 0.0 },
-        )],
+        "event",
+        &[("durationThreshold", 40.0)],
         on_events,
     ));
-    closures.extend(observer("first-input", &[], on_events));
+    closures.extend(observer("first-input", "first-input", &[], on_events));
+    // Without performance.interactionCount, the ids of every event (threshold 0) give the count.
+    if get(&get(&js_sys::global(), "performance"), "interactionCount")
+        .as_f64()
+        .is_none()
+    {
+        closures.extend(observer(
+            "event",
+            "interaction-count",
+            &[("durationThreshold", 0.0)],
+            |e, _| on_count(e),
+        ));
+    }
 
     let mut listeners = Vec::new();
-    // Capture on the document: runs before the agent's own flush on the same event.
+    // Capture on the window, added before any idle-or-hidden wait: the final reports are pushed
+    // before the agent's own flush (a bubbling listener on the document) sends them.
     listeners.extend(Listener::new(
-        doc.as_ref(),
+        window.as_ref(),
         "visibilitychange",
         true,
         move |ev| {
             if is_hidden() {
-                on_hidden();
+                on_hidden(ev.is_trusted());
                 let t = ev.time_stamp();
                 with(|s| {
                     if !s.first_hidden.is_finite() {
@@ -738,12 +784,7 @@ pub fn install(config: &Config) -> Option<Box<dyn Any>> {
     for kind in ["keydown", "click"] {
         listeners.extend(Listener::new(window.as_ref(), kind, true, |ev| {
             if ev.is_trusted() {
-                // As web-vitals' whenIdleOrHidden: at once when hidden, else after the current task.
-                if is_hidden() {
-                    finalize_lcp();
-                } else {
-                    defer(0.0, finalize_lcp);
-                }
+                when_idle_or_hidden(finalize_lcp);
             }
         }));
     }

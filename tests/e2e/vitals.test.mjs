@@ -1,0 +1,299 @@
+// The oracle: Google's web-vitals library and our agent in the same page, in headless Chromium.
+// For every metric web-vitals reports, we must report the same value, delta, rating and
+// navigation type, as many times (FCP/LCP after a bfcache restore may differ by one frame).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCollector, startStatic, launchBrowser, waitFor } from './harness.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser({ ignoreDefaultArgs: ['--disable-back-forward-cache'] }); });
+after(async () => { await browser?.close(); });
+
+import { deflateSync } from 'node:zlib';
+
+/** A noisy PNG (Chrome ignores low-entropy images for LCP), made here so the test needs no image file. */
+function png(width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0; });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
+  let seed = 42;
+  const noise = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed >>> 24; };
+  const raw = Buffer.concat(Array.from({ length: height }, () => Buffer.from([0, ...Array.from({ length: width * 3 }, noise)])));
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+const HERO = png(600, 400);
+
+/** A page with web-vitals (attribution build) and our agent; `body` and `script` are the scenario. */
+function page(collectorUrl, { body = '', script = '', head = '' } = {}) {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>vitals</title>${head}
+<style>body{margin:0;font-family:sans-serif} .box{width:600px;height:100px;background:#eee} button{width:200px;height:60px}</style></head>
+<body>${body}
+<script type="module">
+  import { onLCP, onCLS, onINP, onFCP, onTTFB } from '/node_modules/web-vitals/dist/web-vitals.attribution.js';
+  window.__wv = [];
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lcp = e; }).observe({ type: 'largest-contentful-paint', buffered: true });
+  const keep = (m) => window.__wv.push({ name: m.name, value: m.value, delta: m.delta, rating: m.rating, navigationType: m.navigationType });
+  onLCP(keep); onCLS(keep); onINP(keep); onFCP(keep); onTTFB(keep);
+  const { init } = await import('/pkg/index.js');
+  window.rum = init({ url: ${JSON.stringify(collectorUrl)}, app: { name: 'vitals' }, batching: { sendTimeout: 200 } });
+  window.busy = (ms) => { const end = performance.now() + ms; while (performance.now() < end) {} };
+  ${script}
+</script></body></html>`;
+}
+
+async function hide(p) {
+  await p.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+}
+
+async function show(p) {
+  await p.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: false, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+}
+
+/** Runs one scenario: serves `pages`, lets `drive(page, origin)` act, then compares both sides. */
+async function scenario({ pages, drive, expect, frameTolerance = [] }) {
+  const collector = await startCollector();
+  const routes = {};
+  for (const [path, spec] of Object.entries(pages)) {
+    routes[path] = async (req, res) => {
+      if (spec.delay) await new Promise((r) => setTimeout(r, spec.delay));
+      res.writeHead(200, { 'content-type': spec.type || 'text/html', 'cache-control': 'max-age=0' });
+      res.end(typeof spec.html === 'function' ? spec.html(collector.url) : spec.html);
+    };
+  }
+  routes['/hero.png'] = (req, res) => { res.writeHead(200, { 'content-type': 'image/png' }); res.end(HERO); };
+  const site = await startStatic({ routes });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await drive(p, site.origin);
+    const wv = await p.evaluate(() => window.__wv);
+    for (const name of expect) assert.ok(wv.some((m) => m.name === name), `web-vitals reported ${name}: ${JSON.stringify(wv)}`);
+    const ours = await waitFor(() => {
+      const got = collector.items('measurements').filter((m) => m.type === 'web-vitals');
+      return got.length >= wv.length ? got : null;
+    }, { what: `${wv.length} web-vitals reports at the collector`, timeout: 8000 });
+    const names = ['FCP', 'LCP', 'CLS', 'INP', 'TTFB'];
+    for (const name of names) {
+      const theirs = wv.filter((m) => m.name === name);
+      const mine = ours.filter((m) => name.toLowerCase() in m.values);
+      assert.equal(mine.length, theirs.length, `${name}: ours ${JSON.stringify(mine.map((m) => m.values))} vs web-vitals ${JSON.stringify(theirs)}`);
+      theirs.forEach((t, i) => {
+        const m = mine[i];
+        const v = m.values[name.toLowerCase()];
+        if (frameTolerance.includes(name) && t.navigationType === 'back-forward-cache') {
+          assert.ok(Math.abs(v - t.value) <= 17, `${name} within one frame: ${v} vs ${t.value}`);
+        } else {
+          assert.equal(v, t.value, `${name} value`);
+          assert.equal(m.values.delta, t.delta, `${name} delta`);
+        }
+        assert.equal(m.context.rating, t.rating, `${name} rating`);
+        assert.equal(m.context.navigation_type, t.navigationType, `${name} navigation type`);
+      });
+    }
+    return { wv, ours };
+  } finally {
+    await context.close();
+    await site.stop();
+    await collector.stop();
+  }
+}
+
+const ready = (p) => p.waitForFunction(() => window.rum && window.rum.getSession() && window.__wv);
+
+test('a text LCP, finalised by a click', async () => {
+  const { ours } = await scenario({
+    pages: { '/': { html: (u) => page(u, { body: '<h1 style="font-size:64px">A headline that paints</h1><button id="b">ok</button>' }) } },
+    expect: ['FCP', 'LCP', 'TTFB', 'CLS'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForTimeout(400);
+      await p.click('#b');
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  const lcp = ours.find((m) => 'lcp' in m.values);
+  assert.equal(lcp.context.element, 'html>body>h1');
+  assert.ok(!('resource_load_delay' in lcp.values), 'a text LCP has no resource load delay');
+});
+
+test('an image LCP that replaces an earlier text one', async () => {
+  const { ours } = await scenario({
+    pages: { '/': { html: (u) => page(u, { body: '<p id="t" style="font-size:30px">Loading the hero…</p><div id="slot"></div>',
+      script: `setTimeout(() => { const i = new Image(); i.src = '/hero.png'; i.width = 600; i.height = 400; i.className = 'hero big'; document.getElementById('slot').appendChild(i); }, 300);` }) } },
+    expect: ['LCP'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForFunction(() => window.__lcp && window.__lcp.url.endsWith('hero.png'));
+      await p.waitForTimeout(200);
+      // A trusted input finalises LCP (a scripted visibilitychange does not, in either library).
+      await p.mouse.click(5, 5);
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  const lcp = ours.find((m) => 'lcp' in m.values);
+  assert.equal(lcp.context.element, '#slot>img.big.hero', 'a short selector: stops at the id');
+  assert.ok(lcp.values.resource_load_duration > 0, 'an image LCP has a resource load duration');
+});
+
+test('layout shifts spread over two session windows', async () => {
+  await scenario({
+    pages: { '/': { html: (u) => page(u, { body: '<div id="top"></div><div class="box">content</div><div class="box">more</div>',
+      script: `const top = document.getElementById('top');
+        const grow = (h) => { top.style.height = h + 'px'; };
+        setTimeout(() => grow(40), 200); setTimeout(() => grow(60), 300);
+        setTimeout(() => grow(160), 1800); setTimeout(() => grow(320), 1900); setTimeout(() => { window.shifted = true; }, 2100);` }) } },
+    expect: ['CLS'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForFunction(() => window.shifted);
+      await hide(p);
+    },
+  });
+});
+
+test('shifts right after input are excluded', async () => {
+  const { wv } = await scenario({
+    pages: { '/': { html: (u) => page(u, { body: '<button id="b">expand</button><div id="gap"></div><div class="box">below</div>',
+      script: `document.getElementById('b').addEventListener('click', () => { document.getElementById('gap').style.height = '200px'; });` }) } },
+    expect: ['CLS'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForTimeout(200);
+      await p.click('#b');
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  assert.equal(wv.find((m) => m.name === 'CLS').value, 0, 'the shift after the click counts for nothing');
+});
+
+test('several interactions with different handler costs: INP picks the longest', async () => {
+  const { wv } = await scenario({
+    pages: { '/': { html: (u) => page(u, { body: '<button id="a">a</button><button id="b">b</button><button id="c">c</button>',
+      script: `document.getElementById('a').onclick = () => busy(60); document.getElementById('b').onclick = () => busy(260); document.getElementById('c').onclick = () => busy(120);` }) } },
+    expect: ['INP'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      for (const id of ['a', 'b', 'c']) {
+        await p.click('#' + id);
+        await p.waitForTimeout(150);
+      }
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  assert.ok(wv.find((m) => m.name === 'INP').value >= 260);
+});
+
+test('a page hidden and shown again reports again what changed', async () => {
+  const { wv } = await scenario({
+    pages: { '/': { html: (u) => page(u, { body: '<div id="top"></div><div class="box">content</div>',
+      script: `window.shift = (h) => { document.getElementById('top').style.height = h + 'px'; };` }) } },
+    expect: ['CLS', 'FCP'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.evaluate(() => window.shift(50));
+      await p.waitForTimeout(300);
+      await hide(p);
+      await p.waitForTimeout(200);
+      await show(p);
+      await p.evaluate(() => window.shift(150));
+      await p.waitForTimeout(300);
+      await hide(p);
+      await p.waitForTimeout(200);
+    },
+  });
+  assert.equal(wv.filter((m) => m.name === 'CLS').length, 2, 'CLS reported on each hide, the second with the increase');
+});
+
+test('a back/forward-cache restore starts new metrics', async () => {
+  let persisted = false;
+  const { wv } = await scenario({
+    pages: {
+      '/': { html: (u) => page(u, { body: '<h1 style="font-size:50px">First page</h1><a id="next" href="/next">next</a>',
+        script: `addEventListener('pageshow', (e) => { if (e.persisted) window.restored = true; });` }) },
+      '/next': { html: '<!doctype html><p>next page</p>' },
+    },
+    expect: ['FCP', 'TTFB'],
+    frameTolerance: ['FCP', 'LCP'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForTimeout(300);
+      await p.goto(origin + '/next');
+      await p.goBack({ waitUntil: 'commit' });
+      persisted = await p.waitForFunction(() => window.restored === true, null, { timeout: 5000 }).then(() => true, () => false);
+      assert.ok(persisted, 'pageshow with persisted: true (restored from the back/forward cache)');
+      await p.waitForFunction(() => window.__wv.some((m) => m.navigationType === 'back-forward-cache' && m.name === 'FCP'));
+      await p.waitForTimeout(300);
+    },
+  });
+  assert.ok(wv.some((m) => m.name === 'TTFB' && m.navigationType === 'back-forward-cache' && m.value === 0));
+});
+
+test('a slow server response shows in TTFB', async () => {
+  const { wv } = await scenario({
+    pages: { '/': { delay: 900, html: (u) => page(u, { body: '<h1>slow</h1>' }) } },
+    expect: ['TTFB'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForFunction(() => window.__wv.some((m) => m.name === 'TTFB'));
+      await p.waitForFunction(() => window.__lcp);
+      await p.waitForTimeout(200);
+      await hide(p);
+    },
+  });
+  const ttfb = wv.find((m) => m.name === 'TTFB');
+  assert.ok(ttfb.value >= 900, `TTFB ${ttfb.value}`);
+  assert.equal(ttfb.rating, 'needs-improvement');
+});
+
+test('a page hidden at load reports no FCP and no LCP, as web-vitals does', async () => {
+  const collector = await startCollector();
+  const site = await startStatic({ routes: { '/': (req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end(page(collector.url, { body: '<h1>hidden</h1>' })); } } });
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+  });
+  const p = await context.newPage();
+  try {
+    await p.goto(site.origin + '/');
+    await ready(p);
+    await p.waitForFunction(() => window.__wv.some((m) => m.name === 'TTFB'));
+    await p.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    await p.waitForTimeout(500);
+    const wv = await p.evaluate(() => window.__wv);
+    assert.ok(!wv.some((m) => m.name === 'FCP' || m.name === 'LCP'), 'web-vitals reports neither');
+    await collector.waitForItems('measurements', (m) => 'ttfb' in m.values);
+    const ours = collector.items('measurements');
+    assert.ok(!ours.some((m) => 'fcp' in m.values || 'lcp' in m.values), `we report neither: ${JSON.stringify(ours.map((m) => m.values))}`);
+  } finally {
+    await context.close();
+    await site.stop();
+    await collector.stop();
+  }
+});
