@@ -3,6 +3,8 @@
 
 pub mod bindings;
 pub mod config_js;
+pub mod console;
+pub mod errors;
 pub mod listener;
 pub mod meta;
 pub mod storage;
