@@ -185,6 +185,7 @@ fn install_features() -> Vec<Box<dyn Any>> {
         return Vec::new();
     };
     let mut features: Vec<Box<dyn Any>> = Vec::new();
+    features.extend(crate::browser::tracing::install(&config, &host));
     features.extend(crate::browser::errors::install(&config, &host));
     features
 }

@@ -51,6 +51,37 @@ extern "C" {
     pub fn clear_timeout(id: &JsValue);
 }
 
+// --- tracing ---
+
+#[wasm_bindgen(module = "/js/patch.js")]
+extern "C" {
+    /// Wraps `fetch` and `XMLHttpRequest` once (js/patch.js); false when already wrapped.
+    #[wasm_bindgen(js_name = install, catch)]
+    pub fn http_patch_install(
+        begin: &js_sys::Function,
+        end: &js_sys::Function,
+    ) -> Result<bool, JsValue>;
+
+    /// Restores the originals, or leaves a pass-through where another wrapper came after ours.
+    #[wasm_bindgen(js_name = uninstall, catch)]
+    pub fn http_patch_uninstall() -> Result<(), JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `PerformanceObserver` seen through the `observe` overload web-sys lacks.
+    #[wasm_bindgen(js_name = PerformanceObserver)]
+    pub type TracingObserver;
+
+    /// `observer.observe({type, buffered: true})`: web-sys's init has no `type`, and browsers
+    /// honour `buffered` only with it.
+    #[wasm_bindgen(method, js_name = observe, catch)]
+    pub fn observe_type_buffered(
+        this: &TracingObserver,
+        options: &js_sys::Object,
+    ) -> Result<(), JsValue>;
+}
+
 // --- errors ---
 #[wasm_bindgen]
 extern "C" {

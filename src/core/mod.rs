@@ -7,4 +7,6 @@ pub mod payload;
 pub mod rand;
 pub mod session;
 pub mod time;
+pub mod timing;
+pub mod trace;
 pub mod url;

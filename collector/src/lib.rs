@@ -1,0 +1,641 @@
+//! wasm-rum-collector: takes Faro payloads (from wasm-rum, Grafana Faro, or anything speaking the
+//! format) and plain web-vitals JSON, and turns them into Prometheus series, log lines (file,
+//! stdout or Loki) and traces (OTLP/HTTP or log lines).
+
+pub mod lines;
+pub mod metrics;
+pub mod payload;
+pub mod sinks;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use lines::Format;
+use metrics::Metrics;
+use sinks::{LineFile, Loki, Otlp};
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Command-line flags.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "wasm-rum-collector",
+    version,
+    about = "Receives RUM payloads (Grafana Faro format) and exposes metrics, logs and traces"
+)]
+pub struct Args {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:12347")]
+    pub listen: String,
+    /// Where log lines go (default stdout).
+    #[arg(long)]
+    pub log_file: Option<String>,
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "logfmt")]
+    pub log_format: Format,
+    /// Allowed CORS origin (repeatable; `*` allows any). None means no CORS headers.
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+    /// Required `x-api-key` (or `/collect/{key}`).
+    #[arg(long)]
+    pub api_key: Option<String>,
+    /// Largest body accepted, before and after decompression.
+    #[arg(long, default_value_t = 5 * 1024 * 1024)]
+    pub max_body: usize,
+    /// Payloads per second per app (0 turns the limit off).
+    #[arg(long, default_value_t = 50.0)]
+    pub rate_limit: f64,
+    /// Burst of payloads per app.
+    #[arg(long, default_value_t = 100.0)]
+    pub rate_burst: f64,
+    /// Distinct page routes before the rest count as `other`.
+    #[arg(long, default_value_t = 200)]
+    pub max_pages: usize,
+    /// OTLP/HTTP endpoint traces are forwarded to (`/v1/traces` is appended).
+    #[arg(long)]
+    pub otlp_endpoint: Option<String>,
+    /// Loki base URL lines are pushed to (`/loki/api/v1/push` is appended).
+    #[arg(long)]
+    pub loki_url: Option<String>,
+    /// Append every accepted request (path, headers, body) as a JSON line: for tests and the demo.
+    #[arg(long)]
+    pub dump_file: Option<String>,
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// Shared server state.
+pub struct AppState {
+    pub args: Args,
+    pub metrics: Metrics,
+    log: LineFile,
+    dump: Option<LineFile>,
+    pub loki: Option<Loki>,
+    otlp: Option<Arc<Otlp>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl AppState {
+    /// Opens the sinks named by `args`.
+    pub fn new(args: Args) -> std::io::Result<AppState> {
+        let client = reqwest::Client::new();
+        Ok(AppState {
+            metrics: Metrics::new(args.max_pages),
+            log: LineFile::open(args.log_file.as_deref())?,
+            dump: args
+                .dump_file
+                .as_deref()
+                .map(sinks::dump_file)
+                .transpose()?,
+            loki: args
+                .loki_url
+                .as_deref()
+                .map(|u| Loki::new(u, client.clone())),
+            otlp: args
+                .otlp_endpoint
+                .as_deref()
+                .map(|u| Arc::new(Otlp::new(u, client.clone()))),
+            buckets: Mutex::new(HashMap::new()),
+            args,
+        })
+    }
+
+    fn emit(&self, app: &str, kind: &str, kv: &lines::KeyVals) {
+        let line = lines::render(kv, self.args.log_format);
+        if let Some(loki) = &self.loki {
+            loki.push(app, kind, lines::render(kv, Format::Logfmt));
+        }
+        self.log.write_line(&line);
+    }
+
+    /// Takes a token for `key`; Err(seconds to wait) when none is left.
+    fn take_token(&self, key: &str) -> Result<(), u64> {
+        if self.args.rate_limit <= 0.0 {
+            return Ok(());
+        }
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let now = Instant::now();
+        let burst = self.args.rate_burst.max(1.0);
+        let b = buckets.entry(key.to_string()).or_insert(Bucket {
+            tokens: burst,
+            last: now,
+        });
+        b.tokens =
+            (b.tokens + now.duration_since(b.last).as_secs_f64() * self.args.rate_limit).min(burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - b.tokens) / self.args.rate_limit).ceil().max(1.0) as u64)
+        }
+    }
+
+    pub fn flush(&self) {
+        self.log.flush();
+        if let Some(d) = &self.dump {
+            d.flush();
+        }
+    }
+}
+
+type Shared = Arc<AppState>;
+
+/// The request headers Alloy's CORS allows, plus `idempotency-key`, which the Faro Web SDK sends
+/// with every post since 2.11 (without it a browser's preflight fails and Faro loses everything).
+pub const ALLOWED_HEADERS: &str = "content-type, content-encoding, traceparent, x-api-key, x-faro-session-id, x-scope-orgid, idempotency-key";
+
+fn reject(state: &AppState, status: StatusCode, reason: &str, message: String) -> Response {
+    state.metrics.payload("rejected", reason);
+    tracing::debug!("rejected ({reason}): {message}");
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Reads the body within the limit and inflates gzip within the limit too (never inflating past it).
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(usize, Vec<u8>), Response> {
+    let max = state.args.max_body;
+    let raw: Bytes = match axum::body::to_bytes(body, max).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Err(reject(
+                state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("body larger than {max} bytes"),
+            ))
+        }
+    };
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match encoding.as_str() {
+        "" | "identity" => Ok((raw.len(), raw.to_vec())),
+        "gzip" => {
+            let mut out = Vec::new();
+            let mut dec = flate2::read::GzDecoder::new(&raw[..]).take(max as u64 + 1);
+            if let Err(e) = dec.read_to_end(&mut out) {
+                return Err(reject(
+                    state,
+                    StatusCode::BAD_REQUEST,
+                    "bad_gzip",
+                    format!("invalid gzip body: {e}"),
+                ));
+            }
+            if out.len() > max {
+                return Err(reject(
+                    state,
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    format!("decompressed body larger than {max} bytes"),
+                ));
+            }
+            Ok((raw.len(), out))
+        }
+        other => Err(reject(
+            state,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad_encoding",
+            format!("unsupported content-encoding {other:?}"),
+        )),
+    }
+}
+
+fn content_type_ok(headers: &HeaderMap) -> bool {
+    match headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => true,
+        Some(ct) => {
+            let base = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            base.is_empty() || base == "application/json" || base == "text/plain"
+        }
+    }
+}
+
+fn dump(state: &AppState, path: &str, headers: &HeaderMap, content_length: usize, decoded: &[u8]) {
+    let Some(d) = &state.dump else { return };
+    let mut h = serde_json::Map::new();
+    for name in [
+        "x-faro-session-id",
+        "x-api-key",
+        "traceparent",
+        "content-encoding",
+        "origin",
+    ] {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+            h.insert(name.into(), v.into());
+        }
+    }
+    let body: serde_json::Value =
+        serde_json::from_slice(decoded).unwrap_or(serde_json::Value::Null);
+    let line = serde_json::json!({
+        "path": path,
+        "content_type": headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or(""),
+        "content_length": content_length,
+        "decoded_length": decoded.len(),
+        "headers": h,
+        "body": body,
+    });
+    d.write_line(&line.to_string());
+}
+
+async fn collect(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    handle_collect(&state, None, &headers, body).await
+}
+
+async fn collect_with_key(
+    State(state): State<Shared>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    handle_collect(&state, Some(key), &headers, body).await
+}
+
+async fn handle_collect(
+    state: &Shared,
+    path_key: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    if let Some(expected) = &state.args.api_key {
+        let given = headers
+            .get("x-api-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or(path_key);
+        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+            return reject(
+                state,
+                StatusCode::UNAUTHORIZED,
+                "api_key",
+                "missing or wrong API key".into(),
+            );
+        }
+    }
+    if !content_type_ok(headers) {
+        return reject(
+            state,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "content-type must be application/json or text/plain".into(),
+        );
+    }
+    let (content_length, decoded) = match read_body(state, headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let p = match payload::decode(&decoded) {
+        Ok(p) => p,
+        Err(reason) => return reject(state, StatusCode::BAD_REQUEST, "invalid", reason),
+    };
+    let key = format!("{}:{}", p.meta.app.name, p.meta.app.environment);
+    if let Err(wait) = state.take_token(&key) {
+        let mut r = reject(
+            state,
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests".into(),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return r;
+    }
+    dump(state, "/collect", headers, content_length, &decoded);
+    ingest(state, p, &decoded).await;
+    state.metrics.payload("accepted", "");
+    (StatusCode::ACCEPTED, "ok").into_response()
+}
+
+/// Turns an accepted payload into lines, series and traces.
+pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
+    let app = p.meta.app.name.clone();
+    for l in &p.logs {
+        state.emit(&app, "log", &lines::log(l, &p.meta));
+    }
+    for e in &p.exceptions {
+        state.metrics.exception(&app, &e.kind);
+        state.emit(&app, "exception", &lines::exception(e, &p.meta));
+    }
+    for m in &p.measurements {
+        if m.kind == "web-vitals" {
+            for metric in ["lcp", "inp", "fcp", "ttfb", "cls"] {
+                if let Some(v) = m.values.get(metric) {
+                    let rating = m.context.get("rating").map(String::as_str).unwrap_or("");
+                    let id = m.context.get("id").map(String::as_str).unwrap_or("");
+                    state
+                        .metrics
+                        .observe_vital(&app, metric, *v, rating, &p.meta.page.url, id);
+                }
+            }
+        }
+        state.emit(&app, "measurement", &lines::measurement(m, &p.meta));
+    }
+    for e in &p.events {
+        state.metrics.event(&app, &e.name);
+        state.emit(&app, "event", &lines::event(e, &p.meta));
+    }
+    if let Some(traces) = &p.traces {
+        if let Some(otlp) = &state.otlp {
+            if let Ok(full) = serde_json::from_slice::<serde_json::Value>(raw) {
+                let mut t = full.get("traces").cloned().unwrap_or_default();
+                enrich_resources(&mut t, &p.meta.app);
+                let otlp = otlp.clone();
+                tokio::spawn(async move { otlp.send(t).await });
+            }
+        } else {
+            for rs in &traces.resource_spans {
+                let service = rs
+                    .resource
+                    .attributes
+                    .iter()
+                    .find(|a| a.key == "service.name")
+                    .map(|a| a.value.text())
+                    .unwrap_or_else(|| app.clone());
+                for ss in &rs.scope_spans {
+                    for s in &ss.spans {
+                        state.emit(&app, "span", &lines::span(s, &service, &p.meta));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sets `service.name`, `service.version`, `deployment.environment.name` from `meta.app` where missing.
+pub fn enrich_resources(traces: &mut serde_json::Value, app: &payload::App) {
+    let Some(rss) = traces
+        .get_mut("resourceSpans")
+        .and_then(|v| v.as_array_mut())
+    else {
+        return;
+    };
+    for rs in rss {
+        let Some(obj) = rs.as_object_mut() else {
+            continue;
+        };
+        let resource = obj
+            .entry("resource")
+            .or_insert_with(|| serde_json::json!({}));
+        let Some(res) = resource.as_object_mut() else {
+            continue;
+        };
+        let attrs = res
+            .entry("attributes")
+            .or_insert_with(|| serde_json::json!([]));
+        let Some(list) = attrs.as_array_mut() else {
+            continue;
+        };
+        for (key, val) in [
+            ("service.name", &app.name),
+            ("service.version", &app.version),
+            ("deployment.environment.name", &app.environment),
+            ("service.namespace", &app.namespace),
+        ] {
+            if val.is_empty()
+                || list
+                    .iter()
+                    .any(|a| a.get("key").and_then(|k| k.as_str()) == Some(key))
+            {
+                continue;
+            }
+            list.push(serde_json::json!({"key": key, "value": {"stringValue": val}}));
+        }
+    }
+}
+
+/// One report in the plain JSON sites send from the `web-vitals` library.
+#[derive(Debug, serde::Deserialize)]
+struct PlainVital {
+    metric: String,
+    value: f64,
+    #[serde(default)]
+    rating: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    navigation_type: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    timestamp: Option<serde_json::Value>,
+    #[serde(default)]
+    session_id: String,
+    #[serde(default)]
+    app: String,
+}
+
+async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
+    if !content_type_ok(&headers) {
+        return reject(
+            &state,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "content-type must be application/json or text/plain".into(),
+        );
+    }
+    let (content_length, decoded) = match read_body(&state, &headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    if let Err(e) = payload::check_depth(&decoded) {
+        return reject(&state, StatusCode::BAD_REQUEST, "invalid", e);
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&decoded) {
+        Ok(v) => v,
+        Err(e) => {
+            return reject(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("invalid JSON: {e}"),
+            )
+        }
+    };
+    let list = if value.is_array() {
+        value
+    } else {
+        serde_json::Value::Array(vec![value])
+    };
+    let reports: Vec<PlainVital> = match serde_json::from_value(list) {
+        Ok(r) => r,
+        Err(e) => {
+            return reject(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("invalid web-vitals report: {e}"),
+            )
+        }
+    };
+    dump(
+        &state,
+        "/metrics/web-vitals",
+        &headers,
+        content_length,
+        &decoded,
+    );
+    for r in reports {
+        let metric = r.metric.to_ascii_lowercase();
+        // Sites scale CLS by 1000 to send an integer.
+        let value = if metric == "cls" {
+            r.value / 1000.0
+        } else {
+            r.value
+        };
+        let app = if r.app.is_empty() {
+            "unknown".to_string()
+        } else {
+            r.app.clone()
+        };
+        state
+            .metrics
+            .observe_vital(&app, &metric, value, &r.rating, &r.page, &r.id);
+        let mut kv = lines::KeyVals::new();
+        let ts = r
+            .timestamp
+            .as_ref()
+            .and_then(|t| t.as_f64())
+            .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64))
+            .unwrap_or_else(chrono::Utc::now);
+        kv.push(("timestamp".into(), lines::go_time(&ts)));
+        kv.push(("kind".into(), "measurement".into()));
+        kv.push(("type".into(), "web-vitals".into()));
+        kv.push((metric.clone(), format!("{value:.6}")));
+        for (k, v) in [
+            ("context_id", &r.id),
+            ("context_rating", &r.rating),
+            ("context_navigation_type", &r.navigation_type),
+            ("session_id", &r.session_id),
+            ("page_url", &r.page),
+        ] {
+            if !v.is_empty() {
+                kv.push((k.into(), v.clone()));
+            }
+        }
+        kv.push(("app_name".into(), app.clone()));
+        state.emit(&app, "measurement", &kv);
+    }
+    state.metrics.payload("accepted", "");
+    (StatusCode::ACCEPTED, "ok").into_response()
+}
+
+async fn metrics_text(State(state): State<Shared>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+async fn ready() -> &'static str {
+    "ready"
+}
+
+fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
+    let origin = headers.get(header::ORIGIN)?;
+    let o = origin.to_str().ok()?;
+    state
+        .args
+        .cors_origins
+        .iter()
+        .any(|a| a == "*" || a == o)
+        .then(|| origin.clone())
+}
+
+/// CORS as Alloy does it: only when origins are configured, with exactly its allowed headers.
+async fn cors(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    if state.args.cors_origins.is_empty() {
+        return next.run(req).await;
+    }
+    let origin = allowed_origin(&state, req.headers());
+    if req.method() == Method::OPTIONS {
+        let Some(origin) = origin else {
+            return StatusCode::FORBIDDEN.into_response();
+        };
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("POST, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static(ALLOWED_HEADERS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("7200"),
+        );
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        return r;
+    }
+    let mut r = next.run(req).await;
+    if let Some(origin) = origin {
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After, X-Faro-Session-Status"),
+        );
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    r
+}
+
+/// The HTTP routes.
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/collect", post(collect).options(preflight))
+        .route("/collect/{key}", post(collect_with_key).options(preflight))
+        .route("/metrics/web-vitals", post(web_vitals).options(preflight))
+        .route("/metrics", get(metrics_text))
+        .route("/-/ready", get(ready))
+        .layer(middleware::from_fn_with_state(state.clone(), cors))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}

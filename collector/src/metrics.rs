@@ -1,0 +1,360 @@
+//! Prometheus series: `web_vitals_seconds` (and `web_vitals_cls`) by app, metric, rating and a
+//! bounded page route; counters of exceptions, events and payloads.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::collections::{HashSet, VecDeque};
+use std::sync::Mutex;
+
+/// Seconds buckets: every web-vitals threshold (INP 0.2/0.5, TTFB 0.8/1.8, FCP 1.8/3, LCP 2.5/4) is a bound.
+pub const SECONDS_BUCKETS: [f64; 15] = [
+    0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 1.8, 2.5, 3.0, 4.0, 6.0, 10.0, 20.0,
+];
+/// CLS buckets (unitless): thresholds 0.1 and 0.25 are bounds.
+pub const CLS_BUCKETS: [f64; 7] = [0.01, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VitalLabels {
+    pub app: String,
+    pub metric: String,
+    pub rating: String,
+    pub page: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ExceptionLabels {
+    pub app: String,
+    pub r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    pub app: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PayloadLabels {
+    pub result: String,
+    pub reason: String,
+}
+
+/// A bounded set of strings: past `max` distinct values, the rest are `other`.
+pub struct Bounded {
+    seen: HashSet<String>,
+    max: usize,
+}
+
+impl Bounded {
+    pub fn new(max: usize) -> Self {
+        Bounded {
+            seen: HashSet::new(),
+            max,
+        }
+    }
+
+    pub fn admit(&mut self, v: String) -> String {
+        if self.seen.contains(&v) {
+            return v;
+        }
+        if self.seen.len() >= self.max {
+            return "other".into();
+        }
+        self.seen.insert(v.clone());
+        v
+    }
+}
+
+/// Remembers the last `cap` metric ids, so a re-reported id is observed once.
+pub struct RecentIds {
+    order: VecDeque<String>,
+    set: HashSet<String>,
+    cap: usize,
+}
+
+impl RecentIds {
+    pub fn new(cap: usize) -> Self {
+        RecentIds {
+            order: VecDeque::new(),
+            set: HashSet::new(),
+            cap,
+        }
+    }
+
+    /// True the first time an id is seen.
+    pub fn first(&mut self, id: &str) -> bool {
+        if id.is_empty() {
+            return true;
+        }
+        if self.set.contains(id) {
+            return false;
+        }
+        if self.order.len() >= self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.order.push_back(id.to_string());
+        self.set.insert(id.to_string());
+        true
+    }
+}
+
+fn is_id_segment(seg: &str) -> bool {
+    if seg.is_empty() {
+        return false;
+    }
+    if seg.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let hexish = seg.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-');
+    let digits = seg.bytes().any(|b| b.is_ascii_digit());
+    // UUIDs and long hex ids.
+    if hexish && digits && seg.len() >= 8 {
+        return true;
+    }
+    // Long opaque tokens mixing letters and digits.
+    seg.len() >= 16
+        && digits
+        && seg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The route of a page URL or path: query and fragment dropped, id-like segments → `:id`.
+pub fn route(url: &str) -> String {
+    let path = match url.find("://") {
+        Some(i) => {
+            let rest = &url[i + 3..];
+            rest.find('/').map_or("/", |j| &rest[j..])
+        }
+        None => url,
+    };
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    let segs: Vec<&str> = path
+        .split('/')
+        .map(|s| if is_id_segment(s) { ":id" } else { s })
+        .collect();
+    let r = segs.join("/");
+    if r.is_empty() {
+        "/".into()
+    } else if r.starts_with('/') {
+        r
+    } else {
+        format!("/{r}")
+    }
+}
+
+/// The web-vitals rating for a value (ms, or unitless for CLS) when the sender gave none.
+pub fn rating(metric: &str, value: f64) -> &'static str {
+    let (good, poor) = match metric {
+        "lcp" => (2500.0, 4000.0),
+        "inp" | "fid" => (200.0, 500.0),
+        "cls" => (0.1, 0.25),
+        "fcp" => (1800.0, 3000.0),
+        "ttfb" => (800.0, 1800.0),
+        _ => return "",
+    };
+    if value > poor {
+        "poor"
+    } else if value > good {
+        "needs-improvement"
+    } else {
+        "good"
+    }
+}
+
+/// Every series the collector exposes.
+pub struct Metrics {
+    pub registry: Registry,
+    pub vitals: Family<VitalLabels, Histogram>,
+    pub cls: Family<VitalLabels, Histogram>,
+    pub exceptions: Family<ExceptionLabels, Counter>,
+    pub events: Family<EventLabels, Counter>,
+    pub payloads: Family<PayloadLabels, Counter>,
+    pub pages: Mutex<Bounded>,
+    pub event_names: Mutex<Bounded>,
+    pub ids: Mutex<RecentIds>,
+}
+
+impl Metrics {
+    pub fn new(max_pages: usize) -> Self {
+        let mut registry = Registry::default();
+        let vitals = Family::<VitalLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(SECONDS_BUCKETS)
+        });
+        let cls =
+            Family::<VitalLabels, Histogram>::new_with_constructor(|| Histogram::new(CLS_BUCKETS));
+        let exceptions = Family::<ExceptionLabels, Counter>::default();
+        let events = Family::<EventLabels, Counter>::default();
+        let payloads = Family::<PayloadLabels, Counter>::default();
+        registry.register(
+            "web_vitals_seconds",
+            "Core Web Vitals (time-based) observed by real users",
+            vitals.clone(),
+        );
+        registry.register(
+            "web_vitals_cls",
+            "Cumulative Layout Shift observed by real users (unitless)",
+            cls.clone(),
+        );
+        registry.register("rum_exceptions", "Exceptions received", exceptions.clone());
+        registry.register("rum_events", "Events received", events.clone());
+        registry.register(
+            "rum_payloads",
+            "Payloads received, by result",
+            payloads.clone(),
+        );
+        Metrics {
+            registry,
+            vitals,
+            cls,
+            exceptions,
+            events,
+            payloads,
+            pages: Mutex::new(Bounded::new(max_pages)),
+            event_names: Mutex::new(Bounded::new(max_pages)),
+            ids: Mutex::new(RecentIds::new(10_000)),
+        }
+    }
+
+    /// Observes one web-vitals report (value in ms, CLS unitless) once per metric id.
+    pub fn observe_vital(
+        &self,
+        app: &str,
+        metric: &str,
+        value: f64,
+        rating_given: &str,
+        page_url: &str,
+        id: &str,
+    ) -> bool {
+        let metric = metric.to_ascii_lowercase();
+        if !matches!(metric.as_str(), "lcp" | "inp" | "fcp" | "ttfb" | "cls")
+            || !value.is_finite()
+            || value < 0.0
+        {
+            return false;
+        }
+        if !id.is_empty()
+            && !self
+                .ids
+                .lock()
+                .map(|mut ids| ids.first(&format!("{app}\u{0}{id}\u{0}{metric}")))
+                .unwrap_or(true)
+        {
+            return false;
+        }
+        let rating = if rating_given.is_empty() {
+            rating(&metric, value).to_string()
+        } else {
+            rating_given.to_string()
+        };
+        let page = self
+            .pages
+            .lock()
+            .map(|mut p| p.admit(route(page_url)))
+            .unwrap_or_else(|_| "other".into());
+        let labels = VitalLabels {
+            app: app.to_string(),
+            metric: metric.clone(),
+            rating,
+            page,
+        };
+        if metric == "cls" {
+            self.cls.get_or_create(&labels).observe(value);
+        } else {
+            self.vitals.get_or_create(&labels).observe(value / 1000.0);
+        }
+        true
+    }
+
+    pub fn payload(&self, result: &str, reason: &str) {
+        self.payloads
+            .get_or_create(&PayloadLabels {
+                result: result.into(),
+                reason: reason.into(),
+            })
+            .inc();
+    }
+
+    pub fn event(&self, app: &str, name: &str) {
+        let name = self
+            .event_names
+            .lock()
+            .map(|mut n| n.admit(name.to_string()))
+            .unwrap_or_else(|_| "other".into());
+        self.events
+            .get_or_create(&EventLabels {
+                app: app.into(),
+                name,
+            })
+            .inc();
+    }
+
+    pub fn exception(&self, app: &str, kind: &str) {
+        self.exceptions
+            .get_or_create(&ExceptionLabels {
+                app: app.into(),
+                r#type: kind.into(),
+            })
+            .inc();
+    }
+
+    /// Prometheus/OpenMetrics text.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_drop_queries_and_replace_ids() {
+        assert_eq!(
+            route("https://shop.test/product/12345?x=1#top"),
+            "/product/:id"
+        );
+        assert_eq!(
+            route("https://shop.test/order/550e8400-e29b-41d4-a716-446655440000/items"),
+            "/order/:id/items"
+        );
+        assert_eq!(route("https://shop.test/"), "/");
+        assert_eq!(route("https://shop.test"), "/");
+        assert_eq!(route("/checkout"), "/checkout");
+        assert_eq!(route("https://shop.test/blob/deadbeef42"), "/blob/:id");
+        assert_eq!(route("https://shop.test/about-us"), "/about-us");
+    }
+
+    #[test]
+    fn pages_past_the_cap_count_as_other() {
+        let mut b = Bounded::new(2);
+        assert_eq!(b.admit("/a".into()), "/a");
+        assert_eq!(b.admit("/b".into()), "/b");
+        assert_eq!(b.admit("/c".into()), "other");
+        assert_eq!(b.admit("/a".into()), "/a");
+    }
+
+    #[test]
+    fn an_id_is_observed_once() {
+        let m = Metrics::new(10);
+        assert!(m.observe_vital("shop", "LCP", 1200.0, "", "https://x.test/", "v6-1"));
+        assert!(!m.observe_vital("shop", "lcp", 1300.0, "", "https://x.test/", "v6-1"));
+        let text = m.encode();
+        assert!(text.contains("web_vitals_seconds_count{app=\"shop\",metric=\"lcp\",rating=\"good\",page=\"/\"} 1"), "{text}");
+    }
+
+    #[test]
+    fn ratings_follow_the_thresholds() {
+        assert_eq!(rating("lcp", 2500.0), "good");
+        assert_eq!(rating("lcp", 2500.1), "needs-improvement");
+        assert_eq!(rating("cls", 0.26), "poor");
+        assert_eq!(rating("inp", 200.0), "good");
+    }
+}

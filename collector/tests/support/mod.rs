@@ -1,0 +1,171 @@
+//! Starts the real collector binary on a loopback port for integration tests.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+pub struct Collector {
+    child: Child,
+    pub base: String,
+    pub dir: PathBuf,
+}
+
+impl Collector {
+    /// Starts `wasm-rum-collector --listen 127.0.0.1:0 --log-format json --log-file <tmp>` plus `args`.
+    pub fn start(args: &[&str]) -> Collector {
+        let dir =
+            std::env::temp_dir().join(format!("wrc-test-{}-{}", std::process::id(), rand_suffix()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("log.jsonl");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wasm-rum-collector"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--log-format",
+                "json",
+                "--log-file",
+            ])
+            .arg(&log)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("collector starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(
+            base.starts_with("http://127.0.0.1:"),
+            "startup line: {line}"
+        );
+        Collector { child, base, dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The JSON log lines written so far.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.join("log.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        unsafe_sigterm(self.child.id());
+        let status = self.child.wait().unwrap();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn unsafe_sigterm(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed) * 1_000_003
+        + std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos() as u64
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// A payload with one item of every kind.
+pub fn full_payload(app: &str) -> serde_json::Value {
+    serde_json::json!({
+        "meta": {
+            "sdk": {"name": "wasm-rum", "version": "0.1.0"},
+            "app": {"name": app, "version": "1.0.0", "environment": "test"},
+            "session": {"id": "sess123", "attributes": {"isSampled": "true"}},
+            "page": {"url": "https://shop.test/product/12345?token=x"},
+            "browser": {"name": "Chrome", "mobile": false, "viewportWidth": "1280", "viewportHeight": "720"},
+            "view": {"name": "product"}
+        },
+        "logs": [{"message": "hello", "level": "info", "context": {"k": "v"}, "timestamp": "2026-08-24T10:15:02.123Z"}],
+        "exceptions": [{"type": "TypeError", "value": "boom", "timestamp": "2026-08-24T10:15:02.123Z",
+            "stacktrace": {"frames": [{"function": "onClick", "filename": "https://shop.test/app.js", "lineno": 3, "colno": 9}]},
+            "trace": {"trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7"}}],
+        "measurements": [
+            {"type": "web-vitals", "values": {"lcp": 1200.0, "delta": 1200.0}, "context": {"id": "v6-1-1", "rating": "good", "navigation_type": "navigate"}},
+            {"type": "web-vitals", "values": {"cls": 0.12, "delta": 0.12}, "context": {"id": "v6-1-2", "rating": "needs-improvement"}}
+        ],
+        "events": [{"name": "checkout", "domain": "shop", "attributes": {"step": "2"}}],
+        "traces": {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"scope": {"name": "wasm-rum"}, "spans": [{
+            "traceId": "4bf92f3577b34da6a3ce929d0e0e4736", "spanId": "00f067aa0ba902b7", "name": "GET", "kind": 3,
+            "startTimeUnixNano": "1787566502200000000", "endTimeUnixNano": "1787566502611000000",
+            "attributes": [{"key": "http.request.method", "value": {"stringValue": "GET"}}, {"key": "server.port", "value": {"intValue": "443"}}],
+            "status": {}}]}]}]}
+    })
+}
+
+/// Parses `/metrics` with a Prometheus text-format parser.
+pub async fn scrape(c: &Collector) -> prometheus_parse::Scrape {
+    let text = client()
+        .get(c.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    prometheus_parse::Scrape::parse(lines).unwrap()
+}
+
+/// The histogram's cumulative buckets with these labels, as (le, count).
+pub fn histogram(
+    s: &prometheus_parse::Scrape,
+    name: &str,
+    labels: &[(&str, &str)],
+) -> Option<Vec<(f64, f64)>> {
+    s.samples.iter().find_map(|sample| {
+        if sample.metric != name || !labels.iter().all(|(k, v)| sample.labels.get(k) == Some(*v)) {
+            return None;
+        }
+        match &sample.value {
+            prometheus_parse::Value::Histogram(buckets) => {
+                Some(buckets.iter().map(|b| (b.less_than, b.count)).collect())
+            }
+            _ => None,
+        }
+    })
+}
+
+/// The value of a counter/gauge sample with these labels.
+pub fn sample(s: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    s.samples.iter().find_map(|sample| {
+        if sample.metric != name || !labels.iter().all(|(k, v)| sample.labels.get(k) == Some(*v)) {
+            return None;
+        }
+        match &sample.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => Some(*v),
+            _ => None,
+        }
+    })
+}

@@ -1,0 +1,144 @@
+//! The agent's side of the `fetch`/XHR wrapper in `js/patch.js`: decides per request whether
+//! it is recorded and whether it gets a `traceparent`, and turns each finished request into a
+//! CLIENT span. The JS wrapper calls these hooks inside try/catch and always runs the original.
+
+use super::bindings::{date_now, http_patch_install, http_patch_uninstall, performance_now, Host};
+use crate::agent;
+use crate::config::Config;
+use crate::core::payload::Item;
+use crate::core::trace::{self, Decision, Outcome, Request, Rules};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Requests still in flight are capped so that ones that never end (a request the page
+/// re-opened, a stream left open) cannot grow memory for ever.
+const MAX_PENDING: usize = 256;
+
+struct Pending {
+    id: f64,
+    request: Request,
+    perf_start: f64,
+}
+
+struct Hooks {
+    rules: Rules,
+    host: Host,
+    pending: RefCell<Vec<Pending>>,
+}
+
+type BeginFn = dyn Fn(f64, u8, String, String, Option<String>) -> Option<String>;
+type EndFn = dyn Fn(f64, f64, String);
+
+/// Owns the hooks the JS wrapper calls; dropping it unwraps `fetch`/XHR (or leaves a
+/// pass-through when another library wrapped them after us) before the hooks are freed.
+pub struct HttpGuard {
+    _begin: Closure<BeginFn>,
+    _end: Closure<EndFn>,
+}
+
+impl Drop for HttpGuard {
+    fn drop(&mut self) {
+        let _ = http_patch_uninstall();
+    }
+}
+
+impl Hooks {
+    /// `None`: leave the request alone. `Some("")`: record it. `Some(header)`: record it and
+    /// send `traceparent: header`.
+    fn begin(
+        &self,
+        id: f64,
+        kind: u8,
+        method: &str,
+        url: &str,
+        page_header: Option<&str>,
+    ) -> Option<String> {
+        let sampled = agent::with(|a| (!a.is_paused()).then(|| a.session().1)).flatten()?;
+        let regex = |list: &str, value: &str| self.host.test(list, value);
+        let decision = self.rules.decide(url, &regex);
+        if decision == Decision::Ignore {
+            return None;
+        }
+        let scope = if kind == 1 {
+            "wasm-rum/xhr"
+        } else {
+            "wasm-rum/fetch"
+        };
+        let request = Request::new(method, url, page_header, date_now(), scope);
+        // A traceparent the page set itself is never replaced: the span joins its trace.
+        let header = if decision == Decision::Propagate && page_header.is_none() {
+            trace::format_traceparent(&request.trace_id, &request.span_id, sampled)
+        } else {
+            String::new()
+        };
+        let mut pending = self.pending.borrow_mut();
+        if pending.len() >= MAX_PENDING {
+            pending.remove(0);
+        }
+        pending.push(Pending {
+            id,
+            request,
+            perf_start: performance_now(),
+        });
+        Some(header)
+    }
+
+    /// A status below 0 means the request never started: it is dropped without a span.
+    fn end(&self, id: f64, status: f64, error: String) {
+        let found = {
+            let mut pending = self.pending.borrow_mut();
+            let i = pending.iter().position(|p| p.id == id);
+            i.map(|i| pending.swap_remove(i))
+        };
+        let Some(p) = found else { return };
+        if status < 0.0 {
+            return;
+        }
+        let outcome = Outcome {
+            end: p.request.start + (performance_now() - p.perf_start).max(0.0),
+            status: status as u16,
+            error,
+        };
+        let session = agent::with(|a| a.session().0.to_string()).unwrap_or_default();
+        // Pushed outside every borrow: a full batch flushes through `fetch`, i.e. through us.
+        agent::push(Item::Span(trace::client_span(
+            p.request, &outcome, &session,
+        )));
+    }
+}
+
+/// Wraps `fetch` and `XMLHttpRequest`; `None` when they were already wrapped or the page
+/// refused.
+pub fn install(config: &Config, host: &Host) -> Option<HttpGuard> {
+    let page_url = super::meta::page_url();
+    let hooks = Rc::new(Hooks {
+        rules: Rules {
+            collector_url: trace::absolute(&page_url, &config.url),
+            page_url,
+            cors_urls: config.tracing.propagate_trace_header_cors_urls.clone(),
+            ignore_urls: config.ignore_urls.clone(),
+        },
+        host: JsValue::clone(host).unchecked_into(),
+        pending: RefCell::new(Vec::new()),
+    });
+    let h = hooks.clone();
+    let begin = Closure::<BeginFn>::new(
+        move |id: f64, kind: u8, method: String, url: String, page: Option<String>| {
+            h.begin(id, kind, &method, &url, page.as_deref())
+        },
+    );
+    let end = Closure::<EndFn>::new(move |id: f64, status: f64, error: String| {
+        hooks.end(id, status, error)
+    });
+    let installed =
+        http_patch_install(begin.as_ref().unchecked_ref(), end.as_ref().unchecked_ref());
+    if !matches!(installed, Ok(true)) {
+        return None;
+    }
+    Some(HttpGuard {
+        _begin: begin,
+        _end: end,
+    })
+}
