@@ -198,12 +198,9 @@ pub fn report(mut raw: RawError) {
     if raw.timestamp <= 0.0 {
         raw.timestamp = now;
     }
-    let Some((ignored, host)) = with(|s| {
-        (
-            errors::is_ignored(&raw.value, &s.ignore),
-            s.host.clone(),
-        )
-    }) else {
+    let Some((ignored, host)) =
+        with(|s| (errors::is_ignored(&raw.value, &s.ignore), s.host.clone()))
+    else {
         return;
     };
     // RegExps are tested on the JS side, outside our borrow.

@@ -68,9 +68,11 @@ impl Listener {
 
 impl Drop for Listener {
     fn drop(&mut self) {
-        let _ =
-            self.target
-                .remove_event_listener_with_callback_and_bool(self.kind, &self.js, self.capture);
+        let _ = self.target.remove_event_listener_with_callback_and_bool(
+            self.kind,
+            &self.js,
+            self.capture,
+        );
     }
 }
 

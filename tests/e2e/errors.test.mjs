@@ -253,9 +253,17 @@ test('an error storm of 10 000 throws sends a bounded number of items, the page 
         let ticks = 0, maxGap = 0, last = performance.now();
         const iv = setInterval(() => { const now = performance.now(); maxGap = Math.max(maxGap, now - last); last = now; ticks++; }, 5);
         const t0 = performance.now();
+        // 10 000 real uncaught throws, each in its own task (a MessageChannel has no timer
+        // clamping), so the page's own timer can run between them.
         await new Promise((done) => {
-          let left = 10000;
-          for (let i = 0; i < 10000; i++) setTimeout(() => { left--; if (!left) setTimeout(done); throw new Error('storm ' + i); }, 0);
+          const ch = new MessageChannel();
+          let i = 0;
+          ch.port1.onmessage = () => {
+            const n = i++;
+            if (n + 1 < 10000) ch.port2.postMessage(0); else setTimeout(done, 0);
+            throw new Error('storm ' + n);
+          };
+          ch.port2.postMessage(0);
         });
         const total = performance.now() - t0;
         await new Promise((r) => setTimeout(r, 30));
@@ -275,7 +283,7 @@ test('an error storm of 10 000 throws sends a bounded number of items, the page 
     assert.equal(Number(dropped.attributes.count), 10000 - sent.length, 'every other error is counted as dropped');
     assert.ok(storm.ticks > 0, 'a timer kept ticking');
     assert.ok(storm.total < 10000, `the storm took ${storm.total} ms`);
-    assert.ok(storm.maxGap < 1000, `longest main-thread gap ${storm.maxGap} ms`);
+    assert.ok(storm.maxGap < 250, `longest main-thread gap ${storm.maxGap} ms`);
     const line = await waitFor(() => s.collector.logs().find((l) => l.kind === 'event' && l.event_name === 'wasm-rum.errors_dropped'), { what: 'dropped log line' });
     assert.equal(line.event_data_count, dropped.attributes.count);
   } finally {
