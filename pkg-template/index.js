@@ -119,6 +119,30 @@ export function init(config) {
     user: config.user ? { ...config.user, attributes: strMap(config.user.attributes) } : undefined,
   };
   const debug = (...a) => config.debug && console.debug('wasm-rum:', ...a);
+
+  let agent = null;
+  let failed = false;
+  // Set when the agent itself failed (a wasm trap, a throw out of a call into it): from then
+  // on nothing calls into the wasm again, and the page never sees our failure.
+  let dead = false;
+  const die = (e) => {
+    if (dead) return;
+    dead = failed = true;
+    const message = e && e.message ? String(e.message) : String(e);
+    try {
+      console.warn('wasm-rum: the agent failed and is off for this page:', message);
+      // Report it once, without the wasm: a minimal Faro payload.
+      const body = JSON.stringify({
+        meta: { sdk: { name: 'wasm-rum' }, app: { name: config.app.name, version: config.app.version, environment: config.app.environment } },
+        exceptions: [{ type: 'WasmRumFailure', value: `wasm-rum stopped: ${e && e.name ? e.name + ': ' : ''}${message}`, timestamp: new Date().toISOString() }],
+      });
+      if (config.apiKey) fetch(config.url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'content-type': 'application/json', 'x-api-key': config.apiKey } }).catch(() => {});
+      else navigator.sendBeacon(config.url, body);
+    } catch {
+      // Nothing more to do: the page must not notice.
+    }
+  };
+  let consoleBusy = false;
   const host = {
     hasBeforeSend: typeof config.beforeSend === F,
     beforeSend(type, json) {
@@ -132,28 +156,70 @@ export function init(config) {
         return false;
       }
     },
+    // Every callback the agent hands the browser goes through here.
+    guard(f) {
+      return function (...args) {
+        if (dead) return undefined;
+        try {
+          return f.apply(this, args);
+        } catch (e) {
+          die(e);
+          return undefined;
+        }
+      };
+    },
+    // console[level] keeps printing; the agent hears about the call first, except its own lines.
+    wrapConsole(level, cb) {
+      const original = console[level];
+      if (typeof original !== F) return undefined;
+      const wrapped = function (...args) {
+        if (!consoleBusy && !dead && !(typeof args[0] === S && args[0].startsWith('wasm-rum:'))) {
+          consoleBusy = true;
+          try {
+            cb(level, args);
+          } catch (e) {
+            die(e);
+          } finally {
+            consoleBusy = false;
+          }
+        }
+        return original.apply(this, args);
+      };
+      console[level] = wrapped;
+      return () => { if (console[level] === wrapped) console[level] = original; };
+    },
   };
 
-  let agent = null;
-  let failed = false;
   const queue = [];
-  // Errors between init() and the wasm being ready are kept here and reported once it is.
+  // Errors between init() and the wasm being ready are kept here (bounded) and reported once it
+  // is, with their stacks; an event without an error object keeps its location as a frame.
   const early = [];
-  const onError = (ev) => early.push(ev.error !== undefined && ev.error !== null ? describeError(ev.error) : ['Error', ev.message || 'Script error.', undefined]);
-  const onRejection = (ev) => early.push(describeError(ev.reason, ev.reason instanceof Error ? undefined : 'UnhandledRejection'));
+  const keep = (e) => { if (early.length < 1000) early.push(e); };
+  const onError = (ev) => {
+    const where = ev.filename ? `    at ${ev.filename}:${ev.lineno || 0}:${ev.colno || 0}` : undefined;
+    if (ev.error !== undefined && ev.error !== null) {
+      const d = describeError(ev.error);
+      keep(d[2] ? d : [d[0], d[1], where]);
+    } else {
+      keep(['Error', ev.message || 'Script error.', where]);
+    }
+  };
+  const onRejection = (ev) => keep(describeError(ev.reason, ev.reason instanceof Error ? undefined : 'UnhandledRejection'));
   addEventListener('error', onError);
   addEventListener('unhandledrejection', onRejection);
 
   const call = (name, args) => {
-    if (failed) return;
+    if (failed) return undefined;
     if (!agent) {
       queue.push([name, args]);
-      return;
+      return undefined;
     }
     try {
-      agent[name](...args);
+      return agent[name](...args);
     } catch (e) {
-      debug(name, 'failed', e);
+      // Our methods do not throw: whatever came out of the wasm means it is broken.
+      die(e);
+      return undefined;
     }
   };
   let ready;
@@ -184,12 +250,9 @@ export function init(config) {
       if (view && view.name != null) call('setView', [String(view.name)]);
     },
     getSession() {
-      try {
-        const id = agent && agent.sessionId();
-        return id ? { id, sampled: agent.sessionSampled() } : null;
-      } catch {
-        return null;
-      }
+      if (!agent || failed) return null;
+      const id = call('sessionId', []);
+      return id ? { id, sampled: !!call('sessionSampled', []) } : null;
     },
     pause() {
       call('pause', []);
@@ -215,7 +278,7 @@ export function init(config) {
       agent = start(wasmConfig, host);
       removeEventListener('error', onError);
       removeEventListener('unhandledrejection', onRejection);
-      for (const [type, value, stack] of early.splice(0)) agent.pushError(type, value, stack, { early: 'true' });
+      for (const [type, value, stack] of early.splice(0)) call('pushError', [type, value, stack, { early: 'true' }]);
       for (const [name, args] of queue.splice(0)) call(name, args);
       debug('running, session', handle.getSession());
     })

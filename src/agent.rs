@@ -72,6 +72,7 @@ struct Outgoing {
 /// Sends everything queued now. The sending happens outside the agent's borrow, since
 /// `fetch` may be our own wrapper, which calls back into the agent.
 pub fn flush() {
+    crate::browser::errors::before_flush();
     let Some(Some(out)) = with(|a| a.take_outgoing()) else {
         return;
     };
@@ -94,6 +95,7 @@ pub fn flush() {
 
 /// Starts the agent; the caller has validated `config`.
 pub fn start(config: Config, host: Host) -> Result<(), String> {
+    crate::browser::listener::set_guard(Some(host.clone()));
     let now = date_now();
     let store = if config.session_tracking.persistent {
         Store::Local
@@ -183,10 +185,10 @@ fn install_features() -> Vec<Box<dyn Any>> {
     let Some(Some((config, host))) = with(|a| Some((a.config.clone(), a.host.clone()))) else {
         return Vec::new();
     };
-    #[allow(unused_mut)]
     let mut features: Vec<Box<dyn Any>> = Vec::new();
     features.extend(crate::browser::tracing::install(&config, &host));
     features.extend(crate::browser::vitals::install(&config));
+    features.extend(crate::browser::errors::install(&config, &host));
     features
 }
 

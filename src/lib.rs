@@ -24,7 +24,8 @@ mod api {
     use crate::agent;
     use crate::browser::bindings::{date_now, Host};
     use crate::config;
-    use crate::core::payload::{Event, Exception, Item, Log, Measurement, User};
+    use crate::core::errors::RawError;
+    use crate::core::payload::{Event, Item, Log, Measurement, User};
     use wasm_bindgen::prelude::*;
 
     /// Starts the agent with a config the entry module has already validated; throws a
@@ -92,23 +93,24 @@ mod api {
             }));
         }
 
-        /// An error the page caught itself (or one the entry module kept from before the wasm loaded).
+        /// An error the page caught itself (or one the entry module kept from before the wasm
+        /// loaded): its stack is parsed here, and `ignoreErrors`, folding and the rate limit apply.
         #[wasm_bindgen(js_name = pushError)]
         pub fn push_error(
             &self,
             kind: String,
             message: String,
-            _stack: Option<String>,
+            stack: Option<String>,
             context: JsValue,
         ) {
-            agent::push(Item::Exception(Exception {
+            crate::browser::errors::report(RawError {
                 kind,
                 value: message,
-                timestamp: date_now(),
-                frames: Vec::new(),
+                stack: stack.unwrap_or_default(),
+                fallback: None,
                 context: agent::str_map(&context),
-                trace: None,
-            }));
+                timestamp: date_now(),
+            });
         }
 
         /// Sets the user (`null` clears it).
@@ -163,6 +165,7 @@ mod api {
 
         /// Hands every queued item to the browser now.
         pub fn flush(&self) {
+            crate::browser::errors::report_dropped();
             agent::flush();
         }
 

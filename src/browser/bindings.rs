@@ -6,6 +6,7 @@ use wasm_bindgen::prelude::*;
 extern "C" {
     /// What the package's entry module hands the agent: the JS-only parts of the config
     /// (RegExps, `beforeSend`) as functions.
+    #[derive(Clone)]
     pub type Host;
 
     /// `beforeSend(kind, json)`: the item's JSON string changed, `null` to drop, or throws.
@@ -130,4 +131,24 @@ extern "C" {
     /// `addEventListener(type, cb, options)` on the global object (window).
     #[wasm_bindgen(js_name = addEventListener)]
     pub fn add_global_listener(kind: &str, cb: &js_sys::Function, options: &js_sys::Object);
+}
+
+// --- errors ---
+#[wasm_bindgen]
+extern "C" {
+    /// `host.guard(f)`: `f` wrapped so that anything it throws (a wasm trap included) marks the
+    /// agent dead, warns once and reports once, instead of reaching the page; a dead agent's
+    /// callbacks do nothing.
+    #[wasm_bindgen(method, catch)]
+    pub fn guard(this: &Host, f: &js_sys::Function) -> Result<js_sys::Function, JsValue>;
+
+    /// `host.wrapConsole(level, cb)`: `console[level]` still prints and first calls
+    /// `cb(level, argsArray)` (never for the agent's own `wasm-rum:` lines, never re-entered);
+    /// returns the function that puts the original back, or `undefined`.
+    #[wasm_bindgen(method, catch, js_name = wrapConsole)]
+    pub fn wrap_console(
+        this: &Host,
+        level: &str,
+        cb: &js_sys::Function,
+    ) -> Result<JsValue, JsValue>;
 }

@@ -1,17 +1,45 @@
 //! Listeners and timers as values: dropping one removes it from the page (after gloo's
 //! `EventListener` and `Timeout`), so `shutdown()` is just dropping the agent.
 
-use super::bindings::{clear_timeout, set_timeout};
+use super::bindings::{clear_timeout, set_timeout, Host};
+use js_sys::Function;
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};
+
+thread_local! {
+    /// The entry module's host, whose `guard` wraps every callback we hand the browser.
+    static GUARD: RefCell<Option<Host>> = const { RefCell::new(None) };
+}
+
+/// Sets (or clears) the host whose `guard` wraps listeners and timers created from now on.
+pub fn set_guard(host: Option<Host>) {
+    GUARD.with(|g| {
+        if let Ok(mut g) = g.try_borrow_mut() {
+            *g = host;
+        }
+    });
+}
+
+/// `f` as the browser will call it: through the host's guard, so a trap or a throw inside the
+/// agent stops the agent instead of reaching the page (`f` itself when there is no host).
+pub fn guarded(f: &Function) -> Function {
+    GUARD
+        .with(|g| {
+            let g = g.try_borrow().ok()?;
+            g.as_ref()?.guard(f).ok()
+        })
+        .unwrap_or_else(|| f.clone())
+}
 
 /// An event listener that is removed when dropped.
 pub struct Listener {
     target: EventTarget,
     kind: &'static str,
     capture: bool,
-    callback: Closure<dyn Fn(Event)>,
+    js: Function,
+    _callback: Closure<dyn Fn(Event)>,
 }
 
 impl Listener {
@@ -24,18 +52,16 @@ impl Listener {
         f: impl Fn(Event) + 'static,
     ) -> Option<Listener> {
         let callback = Closure::<dyn Fn(Event)>::new(f);
+        let js = guarded(callback.as_ref().unchecked_ref());
         target
-            .add_event_listener_with_callback_and_bool(
-                kind,
-                callback.as_ref().unchecked_ref(),
-                capture,
-            )
+            .add_event_listener_with_callback_and_bool(kind, &js, capture)
             .ok()?;
         Some(Listener {
             target: target.clone(),
             kind,
             capture,
-            callback,
+            js,
+            _callback: callback,
         })
     }
 }
@@ -44,7 +70,7 @@ impl Drop for Listener {
     fn drop(&mut self) {
         let _ = self.target.remove_event_listener_with_callback_and_bool(
             self.kind,
-            self.callback.as_ref().unchecked_ref(),
+            &self.js,
             self.capture,
         );
     }
@@ -60,7 +86,7 @@ impl Timeout {
     /// Runs `f` once after `ms` milliseconds unless dropped first.
     pub fn new(ms: f64, f: impl Fn() + 'static) -> Timeout {
         let callback = Closure::<dyn Fn()>::new(f);
-        let id = set_timeout(callback.as_ref().unchecked_ref(), ms);
+        let id = set_timeout(&guarded(callback.as_ref().unchecked_ref()), ms);
         Timeout {
             id,
             _callback: callback,

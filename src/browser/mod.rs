@@ -3,6 +3,8 @@
 
 pub mod bindings;
 pub mod config_js;
+pub mod console;
+pub mod errors;
 pub mod http;
 pub mod js;
 pub mod listener;

@@ -148,13 +148,13 @@ fn node_selector(node: &JsValue) -> String {
                 let list = el.class_list();
                 NodePart {
                     id: el.id(),
-                    name: n.node_name().to_lowercase(),
+                    name: n.node_name().to_ascii_lowercase(),
                     classes: (0..list.length()).filter_map(|i| list.item(i)).collect(),
                 }
             }
             None => NodePart {
                 id: String::new(),
-                name: n.node_name().trim_start_matches('#').to_uppercase(),
+                name: n.node_name().trim_start_matches('#').to_ascii_uppercase(),
                 classes: Vec::new(),
             },
         };

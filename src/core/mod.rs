@@ -1,6 +1,7 @@
 //! Pure Rust: no web-sys, no js-sys. Everything here is tested natively with `cargo test`.
 
 pub mod batch;
+pub mod errors;
 pub mod json;
 pub mod payload;
 pub mod rand;

@@ -1,0 +1,91 @@
+//! `captureConsole`: console calls become log items with Faro's level strings, and
+//! `console.error` with an `Error` becomes an exception. The console still prints; the
+//! wrapping itself is the entry module's `host.wrapConsole` (a function taking any number of
+//! arguments must be JS), which also keeps the agent's own `wasm-rum:` lines and re-entrant
+//! calls out.
+
+use super::bindings::{date_now, Host};
+use super::errors;
+use crate::agent;
+use crate::config::Config;
+use crate::core::payload::{Item, Log};
+use js_sys::{Array, Function};
+use std::any::Any;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Faro's console levels.
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "log", "warn", "error"];
+
+/// Owns the callback and the functions that put the original console methods back.
+struct Installed {
+    restore: Vec<Function>,
+    _callback: Closure<dyn Fn(String, Array)>,
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        for f in &self.restore {
+            let _ = f.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// Wraps the console methods of every level not in `captureConsoleDisabledLevels`.
+pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
+    if !config.capture_console {
+        return None;
+    }
+    let callback = Closure::<dyn Fn(String, Array)>::new(on_console);
+    let mut restore = Vec::new();
+    for level in LEVELS {
+        if config
+            .capture_console_disabled_levels
+            .iter()
+            .any(|l| l == level)
+        {
+            continue;
+        }
+        if let Ok(undo) = host.wrap_console(level, callback.as_ref().unchecked_ref()) {
+            if let Ok(f) = undo.dyn_into::<Function>() {
+                restore.push(f);
+            }
+        }
+    }
+    Some(Box::new(Installed {
+        restore,
+        _callback: callback,
+    }))
+}
+
+fn on_console(level: String, args: Array) {
+    if level == "error" {
+        if let Some(error) = args.iter().find(errors::is_error) {
+            let mut raw = errors::describe(&error, "Error");
+            if args.length() > 1 {
+                raw.context.push(("console".into(), message(&args)));
+            }
+            errors::report(raw);
+            return;
+        }
+    }
+    agent::push(Item::Log(Log {
+        message: message(&args),
+        level,
+        context: Vec::new(),
+        timestamp: date_now(),
+        trace: None,
+    }));
+}
+
+/// The arguments as one line, as the console would show them.
+fn message(args: &Array) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&errors::readable(&a));
+    }
+    out
+}

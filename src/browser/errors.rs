@@ -1,0 +1,267 @@
+//! Uncaught errors and unhandled rejections: `window` listeners that turn what the browser
+//! gives into a [`RawError`] and hand it to the pure [`Errors`] (folding, rate limit). Every
+//! exception the agent sends (`pushError`, `console.error`, early errors) goes through
+//! [`report`], so `ignoreErrors` and the limit apply to all of them.
+
+use super::bindings::{date_now, Host};
+use super::listener::{Listener, Timeout};
+use crate::agent;
+use crate::config::Config;
+use crate::core::errors::{self, Errors, Offer, RawError};
+use crate::core::json;
+use crate::core::payload::{Frame, Item};
+use js_sys::Reflect;
+use std::any::Any;
+use std::cell::RefCell;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// What the feature holds while installed.
+struct State {
+    errors: Errors,
+    ignore: Vec<String>,
+    host: Host,
+    /// Held errors go out at the latest this long after they arrive.
+    flush_delay: f64,
+    flush_timer: Option<Timeout>,
+    dropped_timer: Option<Timeout>,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the state unless it is missing or already borrowed.
+fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
+    STATE.with(|s| s.try_borrow_mut().ok()?.as_mut().map(f))
+}
+
+/// Owns the listeners; dropping it uninstalls the feature.
+struct Installed {
+    _listeners: Vec<Listener>,
+    _console: Option<Box<dyn Any>>,
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        STATE.with(|s| {
+            if let Ok(mut s) = s.try_borrow_mut() {
+                *s = None;
+            }
+        });
+    }
+}
+
+/// Listens for `error` and `unhandledrejection` on `window`, and captures the console when
+/// `captureConsole` is on.
+pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
+    let state = State {
+        errors: Errors::new(config.errors.max_per_minute),
+        ignore: config.ignore_errors.clone(),
+        host: host.clone(),
+        flush_delay: config.batching.send_timeout as f64,
+        flush_timer: None,
+        dropped_timer: None,
+    };
+    STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(state)))?;
+    let mut listeners = Vec::new();
+    if let Some(w) = web_sys::window() {
+        // Bubble phase on window: script errors only (resource load errors do not bubble).
+        listeners.extend(Listener::new(w.unchecked_ref(), "error", false, on_error));
+        listeners.extend(Listener::new(
+            w.unchecked_ref(),
+            "unhandledrejection",
+            false,
+            on_rejection,
+        ));
+    }
+    Some(Box::new(Installed {
+        _listeners: listeners,
+        _console: super::console::install(config, host),
+    }))
+}
+
+fn on_error(ev: web_sys::Event) {
+    let Some(ev) = ev.dyn_ref::<web_sys::ErrorEvent>() else {
+        return;
+    };
+    let error = ev.error();
+    let fallback = Some(Frame {
+        function: String::new(),
+        filename: ev.filename(),
+        lineno: ev.lineno(),
+        colno: ev.colno(),
+    });
+    let mut raw = if error.is_undefined() || error.is_null() {
+        // A cross-origin script's error ("Script error.") carries only the event's fields.
+        let message = ev.message();
+        RawError {
+            kind: "Error".into(),
+            value: if message.is_empty() {
+                "Script error.".into()
+            } else {
+                message
+            },
+            stack: String::new(),
+            fallback: None,
+            context: Vec::new(),
+            timestamp: 0.0,
+        }
+    } else {
+        describe(&error, "Error")
+    };
+    raw.fallback = fallback;
+    report(raw);
+}
+
+fn on_rejection(ev: web_sys::Event) {
+    let Some(ev) = ev.dyn_ref::<web_sys::PromiseRejectionEvent>() else {
+        return;
+    };
+    report(describe(&ev.reason(), "UnhandledRejection"));
+}
+
+fn get_str(v: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(v, &JsValue::from_str(key)).ok()?.as_string()
+}
+
+/// Whether `v` is an `Error` (or looks like one, as one from another realm does).
+pub fn is_error(v: &JsValue) -> bool {
+    v.is_object()
+        && (v.is_instance_of::<js_sys::Error>()
+            || (get_str(v, "message").is_some() && get_str(v, "name").is_some()))
+}
+
+/// A thrown or rejected value as a raw error: an `Error` gives its name, message and stack;
+/// anything else becomes `non_error_kind` with a readable value.
+pub fn describe(v: &JsValue, non_error_kind: &str) -> RawError {
+    let (kind, value, stack) = if is_error(v) {
+        let name = get_str(v, "name").filter(|n| !n.is_empty());
+        (
+            name.unwrap_or_else(|| "Error".into()),
+            get_str(v, "message").unwrap_or_default(),
+            get_str(v, "stack").unwrap_or_default(),
+        )
+    } else {
+        (non_error_kind.into(), readable(v), String::new())
+    };
+    RawError {
+        kind,
+        value,
+        stack,
+        fallback: None,
+        context: Vec::new(),
+        timestamp: 0.0,
+    }
+}
+
+/// Any JS value as text a person can read: strings as they are, `undefined`/`null`/numbers
+/// spelled out, objects as JSON, errors as `Name: message`.
+pub fn readable(v: &JsValue) -> String {
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    if v.is_undefined() {
+        return "undefined".into();
+    }
+    if v.is_null() {
+        return "null".into();
+    }
+    if let Some(b) = v.as_bool() {
+        return if b { "true" } else { "false" }.into();
+    }
+    if let Some(n) = v.as_f64() {
+        let mut s = String::new();
+        json::push_f64(&mut s, n);
+        return s;
+    }
+    if is_error(v) {
+        let mut s = get_str(v, "name").unwrap_or_else(|| "Error".into());
+        s.push_str(": ");
+        s.push_str(&get_str(v, "message").unwrap_or_default());
+        return s;
+    }
+    if let Ok(json) = js_sys::JSON::stringify(v) {
+        if let Some(s) = json.as_string() {
+            return s;
+        }
+    }
+    // A function, a symbol, a cyclic object, a BigInt: say what it is.
+    let mut s = String::from("[");
+    s.push_str(&v.js_typeof().as_string().unwrap_or_default());
+    s.push(']');
+    s
+}
+
+/// Offers an error: ignored, folded into the held one, held, or dropped by the rate limit.
+pub fn report(mut raw: RawError) {
+    let now = date_now();
+    if raw.timestamp <= 0.0 {
+        raw.timestamp = now;
+    }
+    let Some((ignored, host)) =
+        with(|s| (errors::is_ignored(&raw.value, &s.ignore), s.host.clone()))
+    else {
+        return;
+    };
+    // RegExps are tested on the JS side, outside our borrow.
+    if ignored || host.test("ignoreErrors", &raw.value) {
+        return;
+    }
+    let previous = with(|s| {
+        let (offer, previous) = s.errors.offer(raw, now);
+        match offer {
+            Offer::Held if s.flush_timer.is_none() => {
+                s.flush_timer = Some(Timeout::new(s.flush_delay, agent::flush));
+            }
+            Offer::Dropped if s.dropped_timer.is_none() => {
+                let wait = (s.errors.window_end() - now).max(0.0);
+                s.dropped_timer = Some(Timeout::new(wait, report_dropped_when_due));
+            }
+            _ => {}
+        }
+        previous
+    })
+    .flatten();
+    if let Some(ex) = previous {
+        agent::push(Item::Exception(ex));
+    }
+}
+
+/// The minute's dropped count, from its timer.
+fn report_dropped_when_due() {
+    let event = with(|s| {
+        s.dropped_timer = None;
+        s.errors.dropped_report(date_now())
+    })
+    .flatten();
+    if let Some(ev) = event {
+        agent::push(Item::Event(ev));
+    }
+}
+
+/// Reports the dropped count now (an explicit `flush()`, the page being hidden).
+pub fn report_dropped() {
+    let event = with(|s| s.errors.dropped_report(date_now())).flatten();
+    if let Some(ev) = event {
+        agent::push(Item::Event(ev));
+    }
+}
+
+/// Called by `agent::flush` before it takes the batch: the held error goes out, and when the
+/// page is hidden (it may be leaving) so does the dropped count.
+pub fn before_flush() {
+    let held = with(|s| {
+        s.flush_timer = None;
+        s.errors.release()
+    })
+    .flatten();
+    if let Some(ex) = held {
+        agent::push(Item::Exception(ex));
+    }
+    let hidden = web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
+    if hidden {
+        report_dropped();
+    }
+}
