@@ -9,7 +9,7 @@ use crate::browser::{meta, transport};
 use crate::config::{Config, Transport};
 use crate::core::batch::{self, Batch, Flush};
 use crate::core::payload::{self, App, Encoded, Item, Meta, User};
-use crate::core::session::{self, Session};
+use crate::core::session::{self, Admit, ErrorBuffer, Session};
 use std::any::Any;
 use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
@@ -33,6 +33,7 @@ pub struct Agent {
     timer: Option<Timeout>,
     paused: bool,
     session: Session,
+    held: ErrorBuffer,
     session_written: f64,
     warned_before_send: bool,
     _listeners: Vec<Listener>,
@@ -82,12 +83,8 @@ pub fn flush() {
                 transport::beacon(&out.url, body);
             }
             Transport::Fetch => {
-                transport::fetch(
-                    &out.url,
-                    body,
-                    out.api_key.as_deref(),
-                    body.len() <= batch::MAX_BODY_BYTES,
-                );
+                let keepalive = transport::page_hidden() && body.len() <= batch::MAX_BODY_BYTES;
+                transport::fetch(&out.url, body, out.api_key.as_deref(), keepalive, true);
             }
         }
     }
@@ -152,6 +149,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         }));
     }
     let agent = Agent {
+        held: ErrorBuffer::new(config.session_tracking.error_buffer as usize),
         batch: Batch::new(config.batching.item_limit as usize),
         paused: config.paused,
         config,
@@ -228,14 +226,23 @@ impl Agent {
             return false;
         }
         self.touch_session();
-        if !self.session.sampled {
-            return false;
-        }
         let mut encoded = payload::encode(&item);
         if !self.apply_before_send(&mut encoded) {
             return false;
         }
-        let send_now = self.batch.push(encoded) == Flush::Now;
+        let was_sampled = self.session.sampled;
+        let out = match self.held.admit(&mut self.session.sampled, encoded) {
+            Admit::Send(out) => out,
+            Admit::Held => return false,
+        };
+        if !was_sampled {
+            // Promoted by its first exception: the decision is stored, so reloads keep it.
+            self.on_session_change();
+        }
+        let mut send_now = false;
+        for encoded in out {
+            send_now |= self.batch.push(encoded) == Flush::Now;
+        }
         if !send_now && self.timer.is_none() {
             self.timer = Some(Timeout::new(
                 self.config.batching.send_timeout as f64,
@@ -274,16 +281,40 @@ impl Agent {
 
     fn touch_session(&mut self) {
         let now = date_now();
+        let st = &self.config.session_tracking;
+        if self
+            .session
+            .expired(now, st.inactivity_timeout, st.max_session_duration)
+        {
+            // Ended by inactivity or age: a new session with its own sampling decision.
+            self.session = Session::new(now, st.sampling_rate);
+            self.held = ErrorBuffer::new(st.error_buffer as usize);
+            self.on_session_change();
+        }
         self.session.last_activity = now;
         if now - self.session_written > 1_000.0 {
-            self.session_written = now;
-            let store = if self.config.session_tracking.persistent {
-                Store::Local
-            } else {
-                Store::Session
-            };
-            storage::set(store, SESSION_KEY, &self.session.encode());
+            self.store_session();
         }
+    }
+
+    fn store_session(&mut self) {
+        self.session_written = date_now();
+        let store = if self.config.session_tracking.persistent {
+            Store::Local
+        } else {
+            Store::Session
+        };
+        storage::set(store, SESSION_KEY, &self.session.encode());
+    }
+
+    /// The session id or its decision changed: meta and resource follow, and it is stored.
+    fn on_session_change(&mut self) {
+        self.meta.session_id = self.session.id.clone();
+        self.meta.session_attributes =
+            vec![("isSampled".into(), bool_str(self.session.sampled).into())];
+        self.meta_json = None;
+        self.resource_json = payload::encode_resource(&self.meta.app, &self.session.id);
+        self.store_session();
     }
 
     fn take_outgoing(&mut self) -> Option<Outgoing> {

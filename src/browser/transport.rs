@@ -15,28 +15,39 @@ fn set(o: &Object, k: &str, v: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(k), v);
 }
 
-/// Sends one body with `sendBeacon`, falling back to a keepalive `fetch` when the beacon is
-/// refused (missing, or over the page's 64 KiB in-flight budget). Returns whether it left.
+/// Whether the page is hidden (being left, or in the background): only then do requests need
+/// `keepalive`, which shares the beacon's 64 KiB in-flight budget.
+pub fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+}
+
+/// Sends one body with `sendBeacon`. When the beacon is refused (missing, or over the page's
+/// 64 KiB in-flight budget), the same `text/plain` body goes by `fetch`: with `keepalive` when
+/// the page is being left, as a plain request (no budget) while it is visible.
 pub fn beacon(url: &str, body: &str) -> bool {
     if matches!(send_beacon(url, body), Ok(true)) {
         return true;
     }
-    fetch(url, body, None, true)
+    fetch(url, body, None, page_hidden(), false)
 }
 
-/// Sends one body with `fetch` as `application/json`, with `x-api-key` when given.
-pub fn fetch(url: &str, body: &str, api_key: Option<&str>, keepalive: bool) -> bool {
+/// Sends one body with `fetch`: as `application/json` (with `x-api-key` when given) when
+/// `json`, else as `text/plain` like a beacon (no CORS preflight).
+pub fn fetch(url: &str, body: &str, api_key: Option<&str>, keepalive: bool, json: bool) -> bool {
     let init = Object::new();
     set(&init, "method", &JsValue::from_str("POST"));
     set(&init, "body", &JsValue::from_str(body));
     set(&init, "keepalive", &JsValue::from_bool(keepalive));
     set(&init, "credentials", &JsValue::from_str("omit"));
     let headers = Object::new();
-    set(
-        &headers,
-        "content-type",
-        &JsValue::from_str("application/json"),
-    );
+    let content_type = if json {
+        "application/json"
+    } else {
+        "text/plain;charset=UTF-8"
+    };
+    set(&headers, "content-type", &JsValue::from_str(content_type));
     if let Some(k) = api_key {
         set(&headers, "x-api-key", &JsValue::from_str(k));
     }

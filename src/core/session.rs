@@ -20,13 +20,15 @@ pub struct Session {
 pub const ID_LEN: usize = 20;
 
 impl Session {
-    /// A new session started at `now`, sampled with probability `rate`.
+    /// A new session started at `now`, sampled with probability `rate` (decided from its id).
     pub fn new(now: f64, rate: f64) -> Session {
+        let id = rand::alnum_id(ID_LEN);
+        let sampled = sampled(&id, rate);
         Session {
-            id: rand::alnum_id(ID_LEN),
+            id,
             started: now,
             last_activity: now,
-            sampled: rate >= 1.0 || rand::unit() < rate,
+            sampled,
         }
     }
 
@@ -130,5 +132,166 @@ mod tests {
         assert_ne!(got.id, "keep");
         let (_, new) = resume_or_start(Some(&s.encode()), 14_400_001.0, 1.0, 1e12, 14_400_000.0);
         assert!(new);
+    }
+}
+
+/// What an unsampled session keeps until its first exception: the last `cap` items, in order.
+/// At the first exception the session is promoted, and those items go out before it.
+#[derive(Debug, Default)]
+pub struct ErrorBuffer {
+    items: std::collections::VecDeque<super::payload::Encoded>,
+    cap: usize,
+    /// Items pushed out of the full buffer (oldest first), counted.
+    pub dropped: u64,
+}
+
+/// What to do with an item given the sampling decision.
+#[derive(Debug, PartialEq)]
+pub enum Admit {
+    /// Send these (the item, or the buffered items then the exception that promoted the session).
+    Send(Vec<super::payload::Encoded>),
+    /// Kept in memory: the session is not sampled (yet).
+    Held,
+}
+
+impl ErrorBuffer {
+    /// A buffer for `cap` items.
+    pub fn new(cap: usize) -> Self {
+        ErrorBuffer {
+            items: std::collections::VecDeque::new(),
+            cap,
+            dropped: 0,
+        }
+    }
+
+    /// Decides for one item. `sampled` is the session's decision and becomes true when an
+    /// exception promotes the session.
+    pub fn admit(&mut self, sampled: &mut bool, item: super::payload::Encoded) -> Admit {
+        if *sampled {
+            return Admit::Send(vec![item]);
+        }
+        if item.is_exception {
+            *sampled = true;
+            let mut out: Vec<_> = self.items.drain(..).collect();
+            out.push(item);
+            return Admit::Send(out);
+        }
+        if self.cap == 0 {
+            self.dropped += 1;
+            return Admit::Held;
+        }
+        if self.items.len() >= self.cap {
+            self.items.pop_front();
+            self.dropped += 1;
+        }
+        self.items.push_back(item);
+        Admit::Held
+    }
+
+    /// Items held now.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The sampling decision for a new session: deterministic in its id (so every tab and reload
+/// agrees), a session is kept when the hash of its id, mapped to [0, 1), is below `rate`.
+pub fn sampled(id: &str, rate: f64) -> bool {
+    if rate >= 1.0 {
+        return true;
+    }
+    if rate <= 0.0 {
+        return false;
+    }
+    // FNV-1a, then a murmur finaliser to spread the bits.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    ((h >> 11) as f64 / (1u64 << 53) as f64) < rate
+}
+
+#[cfg(test)]
+mod sampling_tests {
+    use super::*;
+    use crate::core::payload::{encode, Exception, Item, Log};
+
+    fn log(n: u32) -> crate::core::payload::Encoded {
+        let mut s = String::new();
+        crate::core::json::push_u64(&mut s, n as u64);
+        encode(&Item::Log(Log {
+            message: s,
+            level: "info".into(),
+            context: vec![],
+            timestamp: 0.0,
+            trace: None,
+        }))
+    }
+
+    fn exception() -> crate::core::payload::Encoded {
+        encode(&Item::Exception(Exception {
+            kind: "Error".into(),
+            value: "boom".into(),
+            timestamp: 0.0,
+            frames: vec![],
+            context: vec![],
+            trace: None,
+        }))
+    }
+
+    #[test]
+    fn an_unsampled_session_holds_its_last_items_until_an_exception_promotes_it() {
+        let mut buf = ErrorBuffer::new(3);
+        let mut sampled = false;
+        for i in 0..5 {
+            assert_eq!(buf.admit(&mut sampled, log(i)), Admit::Held);
+        }
+        assert_eq!(buf.len(), 3);
+        assert_eq!(buf.dropped, 2);
+        let Admit::Send(out) = buf.admit(&mut sampled, exception()) else {
+            panic!("an exception is sent")
+        };
+        assert!(sampled, "the session is promoted");
+        let messages: Vec<&str> = out.iter().map(|e| e.json.as_str()).collect();
+        assert!(
+            messages[0].contains("\"2\"") && messages[2].contains("\"4\""),
+            "the last three, oldest first: {messages:?}"
+        );
+        assert!(out[3].is_exception);
+        assert!(buf.is_empty());
+        assert_eq!(
+            buf.admit(&mut sampled, log(9)),
+            Admit::Send(vec![log(9)]),
+            "after promotion everything is sent"
+        );
+    }
+
+    #[test]
+    fn the_sampling_decision_follows_the_rate_within_one_percent() {
+        for rate in [0.1, 0.25, 0.5, 0.9] {
+            let n = 100_000;
+            let kept = (0..n)
+                .filter(|_| sampled(&crate::core::rand::alnum_id(ID_LEN), rate))
+                .count();
+            let share = kept as f64 / n as f64;
+            assert!((share - rate).abs() < 0.01, "rate {rate}: kept {share}");
+        }
+        assert!(sampled("anything", 1.0));
+        assert!(!sampled("anything", 0.0));
+        let id = crate::core::rand::alnum_id(ID_LEN);
+        assert_eq!(
+            sampled(&id, 0.5),
+            sampled(&id, 0.5),
+            "the same id always gets the same decision"
+        );
     }
 }

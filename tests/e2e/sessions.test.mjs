@@ -1,0 +1,148 @@
+// Sessions, sampling with the error override, batching and the beacon transport, at the real collector.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCollector, startStatic, launchBrowser, agentPage, html, waitFor } from './harness.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+async function setup(config, after = '') {
+  const collector = await startCollector();
+  const site = await startStatic({ routes: {
+    '/': html(() => agentPage({ config: { url: collector.url, app: { name: 'sess' }, ...config }, after })),
+    '/away': html('<!doctype html><p>away</p>'),
+  } });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  return { collector, site, context, page, async close() { await context.close(); await site.stop(); await collector.stop(); } };
+}
+
+const ready = (p) => p.waitForFunction(() => window.rum && window.rum.getSession());
+
+test('an unsampled session sends nothing until its first exception, then the buffered items, the exception and what follows', async () => {
+  const s = await setup({ sessionTracking: { samplingRate: 0, errorBuffer: 5 }, batching: { sendTimeout: 100 } });
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    assert.equal((await s.page.evaluate(() => rum.getSession())).sampled, false);
+    await s.page.evaluate(async () => { for (let i = 0; i < 8; i++) rum.pushEvent('before', { i }); await rum.flush(); });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(s.collector.items('events').filter((e) => e.name === 'before').length, 0, 'nothing sent while unsampled');
+    await s.page.evaluate(async () => { rum.pushError(new Error('promoting')); rum.pushEvent('after'); await rum.flush(); });
+    await s.collector.waitForItems('exceptions', (e) => e.value === 'promoting');
+    const before = await s.collector.waitForItems('events', (e) => e.name === 'before', { count: 3 });
+    // The buffer keeps the last 5 items of any kind (a page-load event or a TTFB may be among them).
+    const ids = before.map((e) => Number(e.attributes.i));
+    assert.deepEqual(ids, ids.map((_, k) => 8 - ids.length + k), `the newest items, oldest first: ${ids}`);
+    const heldBeforeException = s.collector.payloads().flatMap((p) => [...(p.events || []), ...(p.measurements || []), ...(p.logs || [])]).filter((x) => x.name !== 'after');
+    assert.ok(heldBeforeException.length <= 5, `at most errorBuffer items were held (${heldBeforeException.length})`);
+    const [afterEvent] = await s.collector.waitForItems('events', (e) => e.name === 'after');
+    assert.equal(afterEvent.meta.session.attributes.isSampled, 'true');
+    assert.equal((await s.page.evaluate(() => rum.getSession())).sampled, true, 'the session is promoted');
+    // A reload keeps the session and its (promoted) decision.
+    const id = (await s.page.evaluate(() => rum.getSession())).id;
+    await s.page.reload();
+    await ready(s.page);
+    assert.deepEqual(await s.page.evaluate(() => rum.getSession()), { id, sampled: true });
+  } finally {
+    await s.close();
+  }
+});
+
+test('a sampled session sends everything, and a reload keeps the session', async () => {
+  const s = await setup({ sessionTracking: { samplingRate: 1 }, batching: { sendTimeout: 100 } }, `rum.pushEvent('loaded', { at: String(performance.now()) });`);
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    const first = await s.page.evaluate(() => rum.getSession());
+    const [e1] = await s.collector.waitForItems('events', (e) => e.name === 'loaded');
+    assert.equal(e1.meta.session.id, first.id);
+    await s.page.reload();
+    await ready(s.page);
+    assert.equal((await s.page.evaluate(() => rum.getSession())).id, first.id);
+    await s.collector.waitForItems('events', (e) => e.name === 'loaded', { count: 2 });
+    assert.ok(s.collector.items('events').every((e) => e.meta.session.id === first.id));
+  } finally {
+    await s.close();
+  }
+});
+
+test('a session idle past inactivityTimeout is renewed with a new id', async () => {
+  const s = await setup({ sessionTracking: { inactivityTimeout: 400 }, batching: { sendTimeout: 50 } });
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    const first = (await s.page.evaluate(() => rum.getSession())).id;
+    await s.page.waitForTimeout(700);
+    await s.page.evaluate(async () => { rum.pushEvent('late'); await rum.flush(); });
+    const [late] = await s.collector.waitForItems('events', (e) => e.name === 'late');
+    assert.notEqual(late.meta.session.id, first, 'a new session');
+    assert.equal((await s.page.evaluate(() => rum.getSession())).id, late.meta.session.id);
+  } finally {
+    await s.close();
+  }
+});
+
+test('40 items pushed just before navigating away all arrive', async () => {
+  const s = await setup({ batching: { sendTimeout: 60000 } });
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    await s.page.evaluate(() => { for (let i = 0; i < 40; i++) rum.pushLog('leaving ' + i); });
+    await s.page.goto(s.site.origin + '/away');
+    const got = await s.collector.waitForItems('logs', (l) => l.message.startsWith('leaving'), { count: 40 });
+    assert.equal(new Set(got.map((l) => l.message)).size, 40);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a 200 KB burst arrives whole, in bodies of at most 60 000 bytes', async () => {
+  const s = await setup({ batching: { sendTimeout: 100, itemLimit: 1000 } });
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    await s.page.evaluate(async () => { const pad = 'x'.repeat(1000); for (let i = 0; i < 200; i++) rum.pushLog(`burst ${i} ${pad}`); await rum.flush(); });
+    const got = await s.collector.waitForItems('logs', (l) => l.message.startsWith('burst'), { count: 200 });
+    assert.equal(new Set(got.map((l) => l.message.split(' ')[1])).size, 200);
+    const bodies = s.collector.requests().filter((r) => r.body.logs?.some((l) => l.message.startsWith('burst')));
+    assert.ok(bodies.length >= 4, `split into several bodies (${bodies.length})`);
+    for (const b of bodies) assert.ok(b.content_length <= 60000, `body of ${b.content_length} bytes`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('pause() stops collection until resume()', async () => {
+  const s = await setup({ batching: { sendTimeout: 50 } });
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    await s.page.evaluate(async () => { rum.pause(); rum.pushEvent('while-paused'); await rum.flush(); rum.resume(); rum.pushEvent('after-resume'); await rum.flush(); });
+    await s.collector.waitForItems('events', (e) => e.name === 'after-resume');
+    assert.equal(s.collector.items('events').filter((e) => e.name === 'while-paused').length, 0);
+  } finally {
+    await s.close();
+  }
+});
+
+test('beforeSend can change and drop items', async () => {
+  const collector = await startCollector();
+  const page = agentPage({ config: `{ url: ${JSON.stringify(collector.url)}, app: { name: 'bs' }, batching: { sendTimeout: 50 },
+    beforeSend: (item) => item.type === 'event' && item.payload.name === 'secret' ? null
+      : (item.type === 'log' ? { ...item, payload: { ...item.payload, message: item.payload.message.replace(/\\d{4}/g, '****') } } : item) }`,
+    after: `rum.pushEvent('secret'); rum.pushEvent('public'); rum.pushLog('card 4242 used'); await rum.flush();` });
+  const site = await startStatic({ routes: { '/': html(page) } });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await p.goto(site.origin + '/');
+    await collector.waitForItems('events', (e) => e.name === 'public');
+    const [log] = await collector.waitForItems('logs', (l) => l.message.startsWith('card'));
+    assert.equal(log.message, 'card **** used');
+    assert.equal(collector.items('events').filter((e) => e.name === 'secret').length, 0);
+  } finally {
+    await context.close(); await site.stop(); await collector.stop();
+  }
+});
