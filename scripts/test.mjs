@@ -18,6 +18,7 @@ const stages = [
   ['build pkg/', 'node', ['scripts/build.mjs']],
   ['wasm-pack test --headless --chrome', 'wasm-pack', ['test', '--headless', '--chrome', '--mode', 'no-install', '--', '-p', 'wasm-rum']],
   ['end-to-end tests', 'node', ['--test', '--test-concurrency=1', 'tests/e2e/']],
+  ['demo check (npm run demo, quiet)', 'node', ['scripts/demo.mjs', '--check']],
 ];
 
 const t0 = Date.now();

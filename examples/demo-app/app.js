@@ -1,0 +1,40 @@
+// The demo shop: a page that calls init() first, then does what real pages do.
+import { init } from '/pkg/index.js';
+
+const params = new URLSearchParams(location.search);
+const config = window.DEMO_CONFIG;
+const rum = init({
+  url: config.collectorUrl,
+  app: { name: 'demo-shop', version: '1.0.0', environment: 'demo' },
+  tracing: { propagateTraceHeaderCorsUrls: [config.apiOrigin] },
+  sessionTracking: { samplingRate: params.get('sample') === '0' ? 0 : 1 },
+  batching: { sendTimeout: 1000 },
+});
+window.rum = rum;
+
+const api = (path) => fetch(config.apiOrigin + path).then((r) => r.json().catch(() => ({}))).catch(() => ({}));
+const busy = (ms) => { const end = performance.now() + ms; while (performance.now() < end) {} };
+const on = (id, f) => document.getElementById(id)?.addEventListener('click', f);
+
+// A banner that arrives late and pushes the content down (CLS).
+setTimeout(() => {
+  const b = document.createElement('div');
+  b.className = 'banner';
+  b.textContent = 'Free shipping today!';
+  document.getElementById('banner-slot').appendChild(b);
+}, 600);
+
+on('slow', () => busy(350));
+on('products', async () => {
+  const r = await api('/api/products');
+  document.getElementById('list').insertAdjacentHTML('beforeend', `<li>products: ${JSON.stringify(r).slice(0, 60)}</li>`);
+});
+on('slow-api', () => api('/api/slow?ms=400'));
+on('failing-api', () => api('/api/status/500'));
+on('pay', () => api('/api/checkout'));
+on('throw', () => {
+  function applyCoupon(code) {
+    return code.trim().toUpperCase();
+  }
+  applyCoupon(undefined);
+});
