@@ -16,6 +16,7 @@ const stages = [
   ['cargo test --workspace', 'cargo', ['test', '--workspace']],
   ['build collector and demo-api', 'cargo', ['build', '--workspace', '--bins']],
   ['build pkg/', 'node', ['scripts/build.mjs']],
+  ['size check', 'node', ['scripts/size-check.mjs']],
   ['wasm-pack test --headless --chrome', 'wasm-pack', ['test', '--headless', '--chrome', '--mode', 'no-install', '--', '-p', 'wasm-rum']],
   ['end-to-end tests', 'node', ['--test', '--test-concurrency=1', 'tests/e2e/']],
   ['demo check (npm run demo, quiet)', 'node', ['scripts/demo.mjs', '--check']],

@@ -1,0 +1,1 @@
+window.agentReadyAt = performance.now();
