@@ -68,6 +68,7 @@ struct Outgoing {
     url: String,
     transport: Transport,
     api_key: Option<String>,
+    session_id: String,
 }
 
 /// Sends everything queued now. The sending happens outside the agent's borrow, since
@@ -84,7 +85,13 @@ pub fn flush() {
             }
             Transport::Fetch => {
                 let keepalive = transport::page_hidden() && body.len() <= batch::MAX_BODY_BYTES;
-                transport::fetch(&out.url, body, out.api_key.as_deref(), keepalive, true);
+                transport::fetch(
+                    &out.url,
+                    body,
+                    out.api_key.as_deref(),
+                    Some(&out.session_id),
+                    keepalive,
+                );
             }
         }
     }
@@ -339,6 +346,7 @@ impl Agent {
             url: self.config.url.clone(),
             transport: self.config.effective_transport(),
             api_key: self.config.api_key.clone(),
+            session_id: self.session.id.clone(),
         })
     }
 

@@ -30,12 +30,21 @@ pub fn beacon(url: &str, body: &str) -> bool {
     if matches!(send_beacon(url, body), Ok(true)) {
         return true;
     }
-    fetch(url, body, None, page_hidden(), false)
+    fetch(url, body, None, None, page_hidden())
 }
 
-/// Sends one body with `fetch`: as `application/json` (with `x-api-key` when given) when
-/// `json`, else as `text/plain` like a beacon (no CORS preflight).
-pub fn fetch(url: &str, body: &str, api_key: Option<&str>, keepalive: bool, json: bool) -> bool {
+/// Sends one body with `fetch`. With a session id (the fetch transport) it goes as Faro's own
+/// transport sends it: `application/json`, `x-faro-session-id`, and `x-api-key` when given, and no
+/// other custom header (Alloy's CORS refuses any other). Without one, as `text/plain` like a
+/// beacon (no CORS preflight).
+pub fn fetch(
+    url: &str,
+    body: &str,
+    api_key: Option<&str>,
+    session_id: Option<&str>,
+    keepalive: bool,
+) -> bool {
+    let json = session_id.is_some();
     let init = Object::new();
     set(&init, "method", &JsValue::from_str("POST"));
     set(&init, "body", &JsValue::from_str(body));
@@ -50,6 +59,9 @@ pub fn fetch(url: &str, body: &str, api_key: Option<&str>, keepalive: bool, json
     set(&headers, "content-type", &JsValue::from_str(content_type));
     if let Some(k) = api_key {
         set(&headers, "x-api-key", &JsValue::from_str(k));
+    }
+    if let Some(id) = session_id {
+        set(&headers, "x-faro-session-id", &JsValue::from_str(id));
     }
     set(&init, "headers", &headers);
     match fetch_with_init(url, &init) {

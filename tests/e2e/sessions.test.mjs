@@ -146,3 +146,21 @@ test('beforeSend can change and drop items', async () => {
     await context.close(); await site.stop(); await collector.stop();
   }
 });
+
+test("transport 'fetch' with an apiKey sends JSON with x-api-key and x-faro-session-id, and the keyed collector accepts it", async () => {
+  const collector = await startCollector({ args: ['--api-key', 'k3y'] });
+  const page = agentPage({ config: { url: collector.url, apiKey: 'k3y', app: { name: 'keyed' }, batching: { sendTimeout: 50 } }, after: `rum.pushEvent('with-key'); await rum.flush();` });
+  const site = await startStatic({ routes: { '/': html(page) } });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await p.goto(site.origin + '/');
+    const [e] = await collector.waitForItems('events', (x) => x.name === 'with-key');
+    const req = collector.requests().find((r) => r.body.events?.some((x) => x.name === 'with-key'));
+    assert.match(req.content_type, /^application\/json/);
+    assert.equal(req.headers['x-api-key'], 'k3y');
+    assert.equal(req.headers['x-faro-session-id'], e.meta.session.id);
+  } finally {
+    await context.close(); await site.stop(); await collector.stop();
+  }
+});
