@@ -178,6 +178,10 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         }
         Err(_) => Err("wasm-rum is busy starting".to_string()),
     })?;
+    // What earlier page views could not send goes first.
+    if let Some(url) = with(|a| a.config.url.clone()) {
+        transport::send_kept(&url);
+    }
     // Features install after the agent is in place, since their callbacks push into it.
     let features = install_features();
     with(|a| a.features = features);

@@ -67,44 +67,30 @@ extern "C" {
     pub fn http_patch_uninstall() -> Result<(), JsValue>;
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// A `PerformanceObserver` seen through the `observe` overload web-sys lacks.
-    #[wasm_bindgen(js_name = PerformanceObserver)]
-    pub type TracingObserver;
-
-    /// `observer.observe({type, buffered: true})`: web-sys's init has no `type`, and browsers
-    /// honour `buffered` only with it.
-    #[wasm_bindgen(method, js_name = observe, catch)]
-    pub fn observe_type_buffered(
-        this: &TracingObserver,
-        options: &js_sys::Object,
-    ) -> Result<(), JsValue>;
-}
-
 // --- web vitals ---
 
 #[wasm_bindgen]
 extern "C" {
-    /// A `PerformanceObserver` with the `observe({type, buffered, durationThreshold})` overload.
+    /// A `PerformanceObserver` with the `observe({type, buffered, durationThreshold})` overload
+    /// that web-sys lacks (browsers honour `buffered` only with `type`).
     #[wasm_bindgen(js_name = PerformanceObserver)]
-    pub type VitalsObserver;
+    pub type TypedObserver;
 
     /// `new PerformanceObserver(callback)`
     #[wasm_bindgen(constructor, js_class = "PerformanceObserver", catch)]
-    pub fn new_vitals_observer(callback: &js_sys::Function) -> Result<VitalsObserver, JsValue>;
+    pub fn new_vitals_observer(callback: &js_sys::Function) -> Result<TypedObserver, JsValue>;
 
     /// `observer.observe(options)`
     #[wasm_bindgen(method, js_name = observe, catch)]
-    pub fn observe_with(this: &VitalsObserver, options: &js_sys::Object) -> Result<(), JsValue>;
+    pub fn observe_with(this: &TypedObserver, options: &js_sys::Object) -> Result<(), JsValue>;
 
     /// `observer.takeRecords()`
     #[wasm_bindgen(method, js_name = takeRecords)]
-    pub fn take_records(this: &VitalsObserver) -> js_sys::Array;
+    pub fn take_records(this: &TypedObserver) -> js_sys::Array;
 
     /// `observer.disconnect()`
     #[wasm_bindgen(method)]
-    pub fn disconnect(this: &VitalsObserver);
+    pub fn disconnect(this: &TypedObserver);
 
     /// `PerformanceObserver.supportedEntryTypes`
     #[wasm_bindgen(js_namespace = PerformanceObserver, js_name = supportedEntryTypes, thread_local_v2)]

@@ -1,16 +1,10 @@
 //! Reads the config object the entry module passes (already validated there) into [`Config`].
 //! Missing or mistyped values keep their defaults; `config::validate` then checks ranges again.
 
+use super::js::get;
 use crate::config::{Config, Transport, UserConfig};
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::{JsCast, JsValue};
-
-fn get(o: &JsValue, key: &str) -> JsValue {
-    if !o.is_object() {
-        return JsValue::UNDEFINED;
-    }
-    Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
 
 fn set_str(o: &JsValue, key: &str, out: &mut String) {
     if let Some(s) = get(o, key).as_string() {

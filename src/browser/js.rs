@@ -5,6 +5,9 @@ use wasm_bindgen::JsValue;
 
 /// `o[key]`, `undefined` when it cannot be read.
 pub fn get(o: &JsValue, key: &str) -> JsValue {
+    if !o.is_object() && !o.is_function() {
+        return JsValue::UNDEFINED;
+    }
     Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 

@@ -2,7 +2,8 @@
 //! document's `load` has finished, and a resource event for each `fetch`/XHR whose response
 //! named its backend trace in `Server-Timing`.
 
-use super::bindings::{date_now, performance_now, TracingObserver};
+use super::bindings::{date_now, performance_now, TypedObserver};
+use super::js::{get, num, text};
 use super::listener::{Listener, Timeout};
 use crate::agent;
 use crate::core::payload::Item;
@@ -13,21 +14,6 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{PerformanceObserver, PerformanceObserverEntryList};
-
-fn get(o: &JsValue, key: &str) -> JsValue {
-    Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn num(o: &JsValue, key: &str) -> f64 {
-    get(o, key)
-        .as_f64()
-        .filter(|v| v.is_finite())
-        .unwrap_or(0.0)
-}
-
-fn text(o: &JsValue, key: &str) -> String {
-    get(o, key).as_string().unwrap_or_default()
-}
 
 /// A `PerformanceResourceTiming` (or navigation entry) as the plain struct.
 fn resource_timing(e: &JsValue) -> ResourceTiming {
@@ -141,8 +127,8 @@ fn observe_resources() -> Option<Observer> {
     let _ = Reflect::set(&options, &"type".into(), &"resource".into());
     let _ = Reflect::set(&options, &"buffered".into(), &JsValue::TRUE);
     observer
-        .unchecked_ref::<TracingObserver>()
-        .observe_type_buffered(&options)
+        .unchecked_ref::<TypedObserver>()
+        .observe_with(&options)
         .ok()?;
     Some((observer, callback))
 }

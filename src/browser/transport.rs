@@ -2,14 +2,12 @@
 //! else `fetch` with `keepalive`.
 
 use super::bindings::{fetch_with_init, send_beacon};
+use super::storage::{self, Store};
+use crate::core::queue::OfflineQueue;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 
-thread_local! {
-    /// One rejection handler shared by every send, kept for the page's lifetime.
-    static IGNORE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
-}
 
 fn set(o: &Object, k: &str, v: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(k), v);
@@ -30,7 +28,34 @@ pub fn beacon(url: &str, body: &str) -> bool {
     if matches!(send_beacon(url, body), Ok(true)) {
         return true;
     }
-    fetch(url, body, None, None, page_hidden())
+    if page_hidden() {
+        // Refused while the page is being left: the shared in-flight budget is spent, and a
+        // keepalive fetch would be refused too. Keep it for the next page view.
+        keep_for_later(body);
+        return false;
+    }
+    fetch(url, body, None, None, false)
+}
+
+/// Storage key of the offline queue.
+const QUEUE_KEY: &str = "wasm_rum_queue";
+
+/// Adds a body to the bounded offline queue in `localStorage`.
+pub fn keep_for_later(body: &str) {
+    let mut q = OfflineQueue::decode(&storage::get(Store::Local, QUEUE_KEY).unwrap_or_default());
+    q.push(body.to_string());
+    storage::set(Store::Local, QUEUE_KEY, &q.encode());
+}
+
+/// Sends what earlier page views could not (the page is visible now: plain requests).
+pub fn send_kept(url: &str) {
+    let Some(stored) = storage::get(Store::Local, QUEUE_KEY) else {
+        return;
+    };
+    storage::remove(Store::Local, QUEUE_KEY);
+    for body in OfflineQueue::decode(&stored).take() {
+        fetch(url, &body, None, None, false);
+    }
 }
 
 /// Sends one body with `fetch`. With a session id (the fetch transport) it goes as Faro's own
@@ -66,10 +91,13 @@ pub fn fetch(
     set(&init, "headers", &headers);
     match fetch_with_init(url, &init) {
         Ok(p) => {
-            // A rejected promise must not surface as an unhandled rejection on the page.
-            IGNORE.with(|cb| {
-                let _ = p.catch(cb);
-            });
+            // A network failure (collector down, offline) keeps the body for the next page
+            // view; the rejection never surfaces on the page. The handler lives until the
+            // request settles (a few bytes per batch).
+            let kept = body.to_string();
+            let on_failure = Closure::once(move |_: JsValue| keep_for_later(&kept));
+            let _ = p.catch(&on_failure);
+            on_failure.forget();
             true
         }
         Err(_) => false,

@@ -4,7 +4,7 @@
 
 use super::bindings::{
     add_global_listener, date_now, entries_by_type, performance_now, request_animation_frame,
-    request_idle_callback, VitalsObserver, SUPPORTED_ENTRY_TYPES,
+    request_idle_callback, TypedObserver, SUPPORTED_ENTRY_TYPES,
 };
 use super::js::{flag, get, num, text};
 use super::listener::{defer, Listener};
@@ -58,7 +58,7 @@ struct State {
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    static OBSERVERS: RefCell<Vec<(&'static str, VitalsObserver)>> = const { RefCell::new(Vec::new()) };
+    static OBSERVERS: RefCell<Vec<(&'static str, TypedObserver)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
@@ -571,7 +571,7 @@ fn observer(
             .unwrap_or_default();
         cb(entries, false);
     });
-    let obs = VitalsObserver::new_vitals_observer(closure.as_ref().unchecked_ref()).ok()?;
+    let obs = TypedObserver::new_vitals_observer(closure.as_ref().unchecked_ref()).ok()?;
     let opts = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&opts, &"type".into(), &kind.into());
     let _ = js_sys::Reflect::set(&opts, &"buffered".into(), &JsValue::TRUE);

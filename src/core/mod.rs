@@ -4,6 +4,7 @@ pub mod batch;
 pub mod errors;
 pub mod json;
 pub mod payload;
+pub mod queue;
 pub mod rand;
 pub mod session;
 pub mod time;

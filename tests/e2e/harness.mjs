@@ -44,11 +44,11 @@ const readLines = (file) => (existsSync(file) ? readFileSync(file, 'utf8').split
  * Starts the real collector on a free loopback port with a dump file and JSON log lines.
  * Returns {origin, url (…/collect), payloads(), requests(), logs(), items(kind), waitForItems(), stop()}.
  */
-export async function startCollector({ args = [], cors = true, logFormat = 'json' } = {}) {
+export async function startCollector({ args = [], cors = true, logFormat = 'json', listen = '127.0.0.1:0' } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'wasm-rum-collector-'));
   const dump = join(dir, 'dump.jsonl');
   const log = join(dir, 'log.jsonl');
-  const argv = ['--listen', '127.0.0.1:0', '--dump-file', dump, '--log-file', log, '--log-format', logFormat, ...(cors ? ['--cors-origin', '*'] : []), ...args];
+  const argv = ['--listen', listen, '--dump-file', dump, '--log-file', log, '--log-format', logFormat, ...(cors ? ['--cors-origin', '*'] : []), ...args];
   const child = spawn(binary('wasm-rum-collector'), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr.on('data', (d) => { out += d; });

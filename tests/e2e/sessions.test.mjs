@@ -164,3 +164,47 @@ test("transport 'fetch' with an apiKey sends JSON with x-api-key and x-faro-sess
     await context.close(); await site.stop(); await collector.stop();
   }
 });
+
+test('a burst pushed right before leaving arrives whole: what did not fit in the exit budget on the next page view', async () => {
+  const s = await setup({ batching: { sendTimeout: 60000, itemLimit: 1000 } });
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    await s.page.evaluate(() => { const pad = 'z'.repeat(1000); for (let i = 0; i < 150; i++) rum.pushLog(`exit ${i} ${pad}`); });
+    await s.page.goto(s.site.origin + '/away');
+    await new Promise((r) => setTimeout(r, 500));
+    const onExit = s.collector.items('logs').filter((l) => l.message.startsWith('exit')).length;
+    // What the browser refused at exit (its 64 KiB in-flight budget) was kept for the next view.
+    assert.ok(onExit > 0, `something left on exit (${onExit})`);
+    await s.page.goto(s.site.origin + '/');
+    const got = await s.collector.waitForItems('logs', (l) => l.message.startsWith('exit'), { count: 150 });
+    assert.equal(new Set(got.map((l) => l.message.split(' ')[1])).size, 150, 'every item arrived once');
+  } finally {
+    await s.close();
+  }
+});
+
+test("transport 'fetch' with the collector down keeps the items and delivers them on the next page view once it is back", async () => {
+  const first = await startCollector();
+  const listen = first.origin.replace('http://', '');
+  const url = first.url;
+  await first.stop();
+  const page = agentPage({ config: { url, transport: 'fetch', app: { name: 'offline' }, batching: { sendTimeout: 50 } }, after: `window.pushSome = async () => { for (let i = 0; i < 5; i++) rum.pushEvent('offline', { i }); await rum.flush(); };` });
+  const site = await startStatic({ routes: { '/': html(page) } });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  let back;
+  try {
+    await p.goto(site.origin + '/');
+    await ready(p);
+    await p.evaluate(() => window.pushSome());
+    await p.waitForFunction(() => (localStorage.getItem('wasm_rum_queue') || '').includes('offline'), null, { timeout: 5000 });
+    back = await startCollector({ listen });
+    await p.reload();
+    const got = await back.waitForItems('events', (e) => e.name === 'offline', { count: 5 });
+    assert.deepEqual(got.map((e) => e.attributes.i).sort(), ['0', '1', '2', '3', '4']);
+    assert.equal(await p.evaluate(() => localStorage.getItem('wasm_rum_queue')), null, 'the queue is emptied');
+  } finally {
+    await context.close(); await site.stop(); await back?.stop();
+  }
+});
