@@ -225,6 +225,29 @@ export function init(config) {
   let ready;
   const readyPromise = new Promise((r) => (ready = r));
 
+  // Single-page apps: the view follows history.pushState/replaceState and popstate, until the
+  // app calls setView itself. Wrappers call the original first and never throw.
+  let manualView = false;
+  const autoView = () => { if (!manualView) call('setView', [location.pathname]); };
+  const wrapped = {};
+  for (const m of ['pushState', 'replaceState']) {
+    const orig = history[m];
+    if (typeof orig !== F) continue;
+    const w = function (...args) {
+      const r = orig.apply(this, args);
+      try { autoView(); } catch {}
+      return r;
+    };
+    wrapped[m] = [orig, w];
+    history[m] = w;
+  }
+  addEventListener('popstate', autoView);
+  const unwatchHistory = () => {
+    removeEventListener('popstate', autoView);
+    for (const [m, [orig, w]] of Object.entries(wrapped)) if (history[m] === w) history[m] = orig;
+  };
+  autoView();
+
   const handle = {
     pushEvent(name, attributes, domain) {
       call('pushEvent', [String(name), strMap(attributes), domain == null ? undefined : String(domain)]);
@@ -247,6 +270,8 @@ export function init(config) {
       call('setUser', user ? [u.id == null ? '' : String(u.id), u.username, u.email, strMap(u.attributes)] : [undefined, undefined, undefined, {}]);
     },
     setView(view) {
+      // The app names its views from now on: automatic views (history) stop.
+      manualView = true;
       if (view && view.name != null) call('setView', [String(view.name)]);
     },
     getSession() {
@@ -265,6 +290,7 @@ export function init(config) {
     },
     shutdown() {
       return readyPromise.then(() => {
+        unwatchHistory();
         call('shutdown', []);
         failed = true;
       });

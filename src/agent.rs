@@ -30,6 +30,8 @@ pub struct Agent {
     meta_json: Option<String>,
     resource_json: String,
     batch: Batch,
+    /// Bodies made under an earlier meta, waiting for the next flush.
+    sealed: Vec<String>,
     timer: Option<Timeout>,
     paused: bool,
     session: Session,
@@ -158,6 +160,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     let agent = Agent {
         held: ErrorBuffer::new(config.session_tracking.error_buffer as usize),
         batch: Batch::new(config.batching.item_limit as usize),
+        sealed: Vec::new(),
         paused: config.paused,
         config,
         host,
@@ -320,6 +323,7 @@ impl Agent {
 
     /// The session id or its decision changed: meta and resource follow, and it is stored.
     fn on_session_change(&mut self) {
+        self.seal();
         self.meta.session_id = self.session.id.clone();
         self.meta.session_attributes =
             vec![("isSampled".into(), bool_str(self.session.sampled).into())];
@@ -328,25 +332,34 @@ impl Agent {
         self.store_session();
     }
 
-    fn take_outgoing(&mut self) -> Option<Outgoing> {
-        self.timer = None;
+    /// Turns the queued items into bodies under the current meta, kept until the next flush:
+    /// called before the meta changes, so every item goes out with the meta it was made under.
+    fn seal(&mut self) {
         if self.batch.is_empty() {
-            return None;
+            return;
         }
         let items = self.batch.take();
         if self.meta_json.is_none() {
             self.meta_json = Some(payload::encode_meta(&self.meta));
         }
         let meta_json = self.meta_json.as_deref().unwrap_or("{}");
-        let bodies = batch::bodies(
+        self.sealed.extend(batch::bodies(
             meta_json,
             &self.resource_json,
             VERSION,
             &items,
             batch::MAX_BODY_BYTES,
-        );
+        ));
+    }
+
+    fn take_outgoing(&mut self) -> Option<Outgoing> {
+        self.timer = None;
+        self.seal();
+        if self.sealed.is_empty() {
+            return None;
+        }
         Some(Outgoing {
-            bodies,
+            bodies: std::mem::take(&mut self.sealed),
             url: self.config.url.clone(),
             transport: self.config.effective_transport(),
             api_key: self.config.api_key.clone(),
@@ -356,12 +369,17 @@ impl Agent {
 
     /// Sets or clears the user.
     pub fn set_user(&mut self, user: Option<User>) {
+        self.seal();
         self.meta.user = user;
         self.meta_json = None;
     }
 
     /// Sets the view name.
     pub fn set_view(&mut self, name: String) {
+        if self.meta.view == name {
+            return;
+        }
+        self.seal();
         self.meta.view = name;
         self.meta_json = None;
     }
@@ -375,6 +393,7 @@ impl Agent {
     pub fn pause(&mut self) {
         self.paused = true;
         self.batch.take();
+        self.sealed.clear();
         self.timer = None;
     }
 

@@ -9,7 +9,7 @@ pub fn page_url() -> String {
         .unwrap_or_default()
 }
 
-/// The browser facts available without parsing (the sessions issue adds name/version/os).
+/// The browser facts: name, version and OS parsed from the user agent, language, viewport.
 pub fn browser() -> Option<Browser> {
     let w = web_sys::window()?;
     let nav = w.navigator();
@@ -17,11 +17,12 @@ pub fn browser() -> Option<Browser> {
     let num = |v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>| {
         v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32
     };
+    let parsed = crate::core::ua::parse(&ua);
     Some(Browser {
-        name: String::new(),
-        version: String::new(),
-        os: String::new(),
-        mobile: ua.contains("Mobi"),
+        name: parsed.name,
+        version: parsed.version,
+        os: parsed.os,
+        mobile: parsed.mobile,
         user_agent: ua,
         language: nav.language().unwrap_or_default(),
         viewport_width: num(w.inner_width()),

@@ -10,5 +10,6 @@ pub mod session;
 pub mod time;
 pub mod timing;
 pub mod trace;
+pub mod ua;
 pub mod url;
 pub mod vitals;

@@ -35,6 +35,9 @@ test('a page that calls init() sends a payload with meta, and pushed items arriv
     assert.match(event.meta.session.id, /^[A-Za-z0-9]{20}$/);
     assert.equal(event.meta.page.url, `${s.site.origin}/?token=REDACTED&q=1`, 'sensitive query values are redacted');
     assert.equal(typeof event.meta.browser.viewportWidth, 'string');
+    assert.equal(event.meta.browser.name, 'Chrome');
+    assert.equal(event.meta.browser.os, 'Linux');
+    assert.equal(event.meta.browser.mobile, false);
     const [log] = await s.collector.waitForItems('logs', (l) => l.message === 'hello');
     assert.equal(log.level, 'warn');
     assert.deepEqual(log.context, { a: '1' });

@@ -208,3 +208,26 @@ test("transport 'fetch' with the collector down keeps the items and delivers the
     await context.close(); await site.stop(); await back?.stop();
   }
 });
+
+test('views follow history.pushState and popstate until the app calls setView', async () => {
+  const s = await setup({ batching: { sendTimeout: 50 } });
+  try {
+    await s.page.goto(s.site.origin + '/');
+    await ready(s.page);
+    await s.page.evaluate(async () => { history.pushState(null, '', '/products/42'); rum.pushEvent('on-products'); await rum.flush(); });
+    const [a] = await s.collector.waitForItems('events', (e) => e.name === 'on-products');
+    assert.equal(a.meta.view.name, '/products/42');
+    await s.page.evaluate(async () => { history.back(); await new Promise((r) => addEventListener('popstate', r, { once: true })); rum.pushEvent('back-home'); await rum.flush(); });
+    const [b] = await s.collector.waitForItems('events', (e) => e.name === 'back-home');
+    assert.equal(b.meta.view.name, '/');
+    await s.page.evaluate(async () => { rum.pushEvent('view-a'); history.pushState(null, '', '/second'); rum.pushEvent('view-b'); await rum.flush(); });
+    const [va] = await s.collector.waitForItems('events', (e) => e.name === 'view-a');
+    const [vb] = await s.collector.waitForItems('events', (e) => e.name === 'view-b');
+    assert.deepEqual([va.meta.view.name, vb.meta.view.name], ['/', '/second'], 'items keep the meta they were made under');
+    await s.page.evaluate(async () => { rum.setView({ name: 'checkout' }); history.pushState(null, '', '/ignored'); rum.pushEvent('manual'); await rum.flush(); });
+    const [c] = await s.collector.waitForItems('events', (e) => e.name === 'manual');
+    assert.equal(c.meta.view.name, 'checkout', 'once the app names views, history no longer does');
+  } finally {
+    await s.close();
+  }
+});
