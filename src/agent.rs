@@ -81,6 +81,11 @@ pub fn flush() {
         return;
     };
     for body in &out.bodies {
+        if transport::backing_off() {
+            // The collector said 429: these wait for the retry it asked for.
+            transport::keep_for_later(body);
+            continue;
+        }
         match out.transport {
             Transport::Beacon => {
                 transport::beacon(&out.url, body);
@@ -97,6 +102,21 @@ pub fn flush() {
             }
         }
     }
+}
+
+/// Sends the bodies kept in the offline queue, with the configured transport's headers.
+pub fn resend_kept() {
+    let Some((url, api_key, session)) = with(|a| {
+        let fetch = a.config.effective_transport() == Transport::Fetch;
+        (
+            a.config.url.clone(),
+            a.config.api_key.clone(),
+            fetch.then(|| a.session.id.clone()),
+        )
+    }) else {
+        return;
+    };
+    transport::send_kept(&url, api_key.as_deref(), session.as_deref());
 }
 
 /// Starts the agent; the caller has validated `config`.
@@ -182,9 +202,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         Err(_) => Err("wasm-rum is busy starting".to_string()),
     })?;
     // What earlier page views could not send goes first.
-    if let Some(url) = with(|a| a.config.url.clone()) {
-        transport::send_kept(&url);
-    }
+    resend_kept();
     // Features install after the agent is in place, since their callbacks push into it.
     let features = install_features();
     with(|a| a.features = features);
@@ -319,6 +337,14 @@ impl Agent {
             Store::Session
         };
         storage::set(store, SESSION_KEY, &self.session.encode());
+    }
+
+    /// Starts a new session (the collector said the current one is invalid).
+    pub fn renew_session(&mut self) {
+        let st = &self.config.session_tracking;
+        self.session = Session::new(date_now(), st.sampling_rate);
+        self.held = ErrorBuffer::new(st.error_buffer as usize);
+        self.on_session_change();
     }
 
     /// The session id or its decision changed: meta and resource follow, and it is stored.

@@ -28,3 +28,13 @@ pub fn text(o: &JsValue, key: &str) -> String {
 pub fn flag(o: &JsValue, key: &str) -> bool {
     get(o, key).as_bool().unwrap_or(false)
 }
+
+/// `o[name](arg)`, `undefined` when it is not a function or throws.
+pub fn call1(o: &JsValue, name: &str, arg: &JsValue) -> JsValue {
+    use wasm_bindgen::JsCast;
+    get(o, name)
+        .dyn_into::<js_sys::Function>()
+        .ok()
+        .and_then(|f| f.call1(o, arg).ok())
+        .unwrap_or(JsValue::UNDEFINED)
+}

@@ -1,10 +1,13 @@
 //! Getting bodies out of the page: `sendBeacon` (a `text/plain` string, no CORS preflight),
 //! else `fetch` with `keepalive`.
 
-use super::bindings::{fetch_with_init, send_beacon};
+use super::bindings::{date_now, fetch_with_init, send_beacon};
+use super::js::{call1, get, num};
+use super::listener::defer;
 use super::storage::{self, Store};
 use crate::core::queue::OfflineQueue;
 use js_sys::{Object, Reflect};
+use std::cell::Cell;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 
@@ -46,14 +49,15 @@ pub fn keep_for_later(body: &str) {
     storage::set(Store::Local, QUEUE_KEY, &q.encode());
 }
 
-/// Sends what earlier page views could not (the page is visible now: plain requests).
-pub fn send_kept(url: &str) {
+/// Sends what could not leave before (the page is visible now: plain requests). `api_key` and
+/// `session_id` are the fetch transport's headers (`None` for beacons).
+pub fn send_kept(url: &str, api_key: Option<&str>, session_id: Option<&str>) {
     let Some(stored) = storage::get(Store::Local, QUEUE_KEY) else {
         return;
     };
     storage::remove(Store::Local, QUEUE_KEY);
     for body in OfflineQueue::decode(&stored).take() {
-        fetch(url, &body, None, None, false);
+        fetch(url, &body, api_key, session_id, false);
     }
 }
 
@@ -88,17 +92,77 @@ pub fn fetch(
         set(&headers, "x-faro-session-id", &JsValue::from_str(id));
     }
     set(&init, "headers", &headers);
-    match fetch_with_init(url, &init) {
-        Ok(p) => {
-            // A network failure (collector down, offline) keeps the body for the next page
-            // view; the rejection never surfaces on the page. The handler lives until the
-            // request settles (a few bytes per batch).
-            let kept = body.to_string();
-            let on_failure = Closure::once(move |_: JsValue| keep_for_later(&kept));
-            let _ = p.catch(&on_failure);
-            on_failure.forget();
-            true
+    let p = match fetch_with_init(url, &init) {
+        Ok(p) => p,
+        Err(_) => return false,
+    };
+    // The answer: a 429 starts a back-off (Retry-After, else 5 s) and the body waits for the
+    // retry; `X-Faro-Session-Status: invalid` starts a new session. A network failure (collector
+    // down, offline) keeps the body and retries with a growing delay; it is also there for the
+    // next page view. Nothing surfaces on the page. One handler of the two runs; the other
+    // stays allocated (a few bytes per batch).
+    let kept = body.to_string();
+    let on_answer = Closure::once(move |resp: JsValue| {
+        let status = num(&resp, "status");
+        let headers = get(&resp, "headers");
+        if status == 429.0 {
+            let retry_after = call1(&headers, "get", &JsValue::from_str("retry-after")).as_string();
+            let seconds = retry_after
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|v| *v >= 0.0)
+                .unwrap_or(5.0);
+            BACKOFF_UNTIL.with(|b| b.set(date_now() + seconds * 1000.0));
+            keep_for_later(&kept);
+            schedule_retry(seconds * 1000.0);
+            return;
         }
-        Err(_) => false,
+        RETRY_DELAY.with(|d| d.set(FIRST_RETRY_MS));
+        if call1(&headers, "get", &JsValue::from_str("x-faro-session-status"))
+            .as_string()
+            .as_deref()
+            == Some("invalid")
+        {
+            crate::agent::with(|a| a.renew_session());
+        }
+    });
+    let kept = body.to_string();
+    let on_failure = Closure::once(move |_: JsValue| {
+        keep_for_later(&kept);
+        let delay = RETRY_DELAY.with(|d| {
+            let v = d.get();
+            d.set((v * 2.0).min(60_000.0));
+            v
+        });
+        schedule_retry(delay);
+    });
+    let _ = p.then2(&on_answer, &on_failure);
+    on_answer.forget();
+    on_failure.forget();
+    true
+}
+
+const FIRST_RETRY_MS: f64 = 2_000.0;
+
+thread_local! {
+    /// No request before this time (epoch ms): the collector said 429.
+    static BACKOFF_UNTIL: Cell<f64> = const { Cell::new(0.0) };
+    /// The delay before the next retry after a network failure; doubles up to a minute.
+    static RETRY_DELAY: Cell<f64> = const { Cell::new(FIRST_RETRY_MS) };
+    static RETRY_PENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the collector asked us to wait (429).
+pub fn backing_off() -> bool {
+    BACKOFF_UNTIL.with(|b| date_now() < b.get())
+}
+
+/// Sends the kept bodies again after `ms` (once, however many failures asked for it).
+fn schedule_retry(ms: f64) {
+    if RETRY_PENDING.with(|p| p.replace(true)) {
+        return;
     }
+    defer(ms, || {
+        RETRY_PENDING.with(|p| p.set(false));
+        crate::agent::resend_kept();
+    });
 }

@@ -231,3 +231,29 @@ test('views follow history.pushState and popstate until the app calls setView', 
     await s.close();
   }
 });
+
+test("transport 'fetch' honours 429 and Retry-After, then delivers what waited", async () => {
+  const collector = await startCollector({ args: ['--rate-limit', '1', '--rate-burst', '1'] });
+  const page = agentPage({ config: { url: collector.url, transport: 'fetch', app: { name: 'limited' }, batching: { sendTimeout: 50 } }, after: `window.send = async (name) => { rum.pushEvent(name); await rum.flush(); };` });
+  const site = await startStatic({ routes: { '/': html(page) } });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  const answers = [];
+  p.on('response', (r) => { if (r.url().startsWith(collector.url) && r.request().method() === 'POST') answers.push([r.status(), Date.now()]); });
+  try {
+    await p.goto(site.origin + '/');
+    await ready(p);
+    await p.evaluate(() => window.send('first'));
+    await collector.waitForItems('events', (e) => e.name === 'first');
+    await p.evaluate(() => window.send('limited'));
+    await waitFor(() => answers.some(([s]) => s === 429), { what: 'a 429' });
+    const limitedAt = answers.find(([s]) => s === 429)[1];
+    await p.evaluate(() => window.send('during-backoff'));
+    await collector.waitForItems('events', (e) => e.name === 'limited');
+    await collector.waitForItems('events', (e) => e.name === 'during-backoff');
+    const postsAfter = answers.filter(([, t]) => t > limitedAt);
+    assert.ok(postsAfter.length > 0 && postsAfter[0][1] - limitedAt >= 900, 'nothing was posted before Retry-After had passed');
+  } finally {
+    await context.close(); await site.stop(); await collector.stop();
+  }
+});
