@@ -257,3 +257,40 @@ test("transport 'fetch' honours 429 and Retry-After, then delivers what waited",
     await context.close(); await site.stop(); await collector.stop();
   }
 });
+
+test('shutdown() sends what is left and leaves fetch, XHR, history and the listeners as they were', async () => {
+  const collector = await startCollector();
+  const page = `<!doctype html><body><script type="module">
+    window.orig = { fetch: window.fetch, open: XMLHttpRequest.prototype.open, send: XMLHttpRequest.prototype.send, push: history.pushState };
+    window.start = async () => { const { init } = await import('/pkg/index.js'); window.rum = init({ url: ${JSON.stringify(collector.url)}, app: { name: 'bye' }, captureConsole: true, batching: { sendTimeout: 60000 } }); };
+  </script></body>`;
+  const site = await startStatic({ routes: { '/': html(page) } });
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  try {
+    await p.goto(site.origin + '/');
+    await p.waitForFunction(() => window.orig);
+    const cdp = await context.newCDPSession(p);
+    const count = async () => {
+      let total = 0;
+      for (const expr of ['window', 'document']) {
+        const { result } = await cdp.send('Runtime.evaluate', { expression: expr });
+        const { listeners } = await cdp.send('DOMDebugger.getEventListeners', { objectId: result.objectId });
+        total += listeners.length;
+      }
+      return total;
+    };
+    const before = await count();
+    await p.evaluate(() => window.start());
+    await p.waitForFunction(() => window.rum.getSession());
+    assert.ok((await count()) > before, 'the agent listens while it runs');
+    await p.evaluate(async () => { rum.pushEvent('last-words'); await rum.shutdown(); });
+    await collector.waitForItems('events', (e) => e.name === 'last-words');
+    assert.equal(await count(), before, 'every listener the agent added is gone');
+    const same = await p.evaluate(() => window.fetch === orig.fetch && XMLHttpRequest.prototype.open === orig.open && XMLHttpRequest.prototype.send === orig.send && history.pushState === orig.push);
+    assert.equal(same, true, 'fetch, XHR and history are the originals again');
+    assert.equal(await p.evaluate(() => fetch('/').then((r) => r.status)), 200);
+  } finally {
+    await context.close(); await site.stop(); await collector.stop();
+  }
+});
