@@ -107,10 +107,10 @@ pub fn fetch(
         let headers = get(&resp, "headers");
         if status == 429.0 {
             let retry_after = call1(&headers, "get", &JsValue::from_str("retry-after")).as_string();
+            // Whole seconds (an HTTP date, rarer, falls back to 5 s); no float parsing in the wasm.
             let seconds = retry_after
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|v| *v >= 0.0)
-                .unwrap_or(5.0);
+                .and_then(|v| v.trim().parse::<u32>().ok())
+                .map_or(5.0, f64::from);
             BACKOFF_UNTIL.with(|b| b.set(date_now() + seconds * 1000.0));
             keep_for_later(&kept);
             schedule_retry(seconds * 1000.0);

@@ -71,8 +71,15 @@ impl Interactions {
                 entries: vec![e.clone()],
             }),
         }
-        // A stable sort, longest first, as web-vitals does.
-        self.list.sort_by(|a, b| b.latency.total_cmp(&a.latency));
+        // A stable sort, longest first, as web-vitals does (an insertion sort: at most 11 items,
+        // and it keeps the wasm free of the standard library's sort code).
+        for i in 1..self.list.len() {
+            let mut j = i;
+            while j > 0 && self.list[j - 1].latency < self.list[j].latency {
+                self.list.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         self.list.truncate(MAX_CANDIDATES);
     }
 

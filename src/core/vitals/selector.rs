@@ -27,7 +27,14 @@ pub fn selector(chain: &[NodePart]) -> String {
                 .map(String::as_str)
                 .filter(|c| !c.is_empty())
                 .collect();
-            classes.sort_unstable();
+            // Insertion sort by code unit: few classes, and no sort code in the wasm.
+            for i in 1..classes.len() {
+                let mut j = i;
+                while j > 0 && classes[j - 1] > classes[j] {
+                    classes.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
             let mut p = node.name.clone();
             for c in classes {
                 p.push('.');
