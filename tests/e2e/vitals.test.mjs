@@ -300,8 +300,9 @@ test('a back/forward-cache restore starts new metrics', async () => {
   let persisted = false;
   const { wv } = await scenario({
     pages: {
-      '/': { html: (u) => page(u, { body: '<h1 style="font-size:50px">First page</h1><a id="next" href="/next">next</a>',
-        script: `addEventListener('pageshow', (e) => { if (e.persisted) window.restored = true; });` }) },
+      '/': { html: (u) => page(u, { body: '<h1 style="font-size:50px">First page</h1><a id="next" href="/next">next</a><button id="b">slow</button>',
+        script: `addEventListener('pageshow', (e) => { if (e.persisted) window.restored = true; });
+          document.getElementById('b').onclick = () => busy(150);` }) },
       '/next': { html: '<!doctype html><p>next page</p>' },
     },
     expect: ['FCP', 'TTFB'],
@@ -316,9 +317,17 @@ test('a back/forward-cache restore starts new metrics', async () => {
       assert.ok(persisted, 'pageshow with persisted: true (restored from the back/forward cache)');
       await p.waitForFunction(() => window.__wv.some((m) => m.navigationType === 'back-forward-cache' && m.name === 'FCP'));
       await p.waitForTimeout(300);
+      // An interaction after the restore belongs to the new INP instance; hiding reports it and CLS.
+      await p.click('#b');
+      await p.waitForTimeout(1200);
+      await hide(p);
     },
   });
   assert.ok(wv.some((m) => m.name === 'TTFB' && m.navigationType === 'back-forward-cache' && m.value === 0));
+  assert.ok(wv.some((m) => m.name === 'INP' && m.navigationType === 'back-forward-cache' && m.value >= 150), JSON.stringify(wv.filter((m) => m.name === 'INP')));
+  assert.ok(wv.some((m) => m.name === 'CLS' && m.navigationType === 'back-forward-cache'));
+  const ids = wv.filter((m) => m.name === 'FCP').map((m) => m.id);
+  assert.equal(new Set(ids).size, 2, 'a new FCP instance (new id) after the restore');
 });
 
 test('a slow server response shows in TTFB', async () => {
