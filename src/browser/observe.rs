@@ -76,8 +76,14 @@ fn sort_by_end(entries: &Array) {
         .iter()
         .map(|e| (num(&e, "startTime") + num(&e, "duration"), e))
         .collect();
-    // Stable, as Array.prototype.sort.
-    keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Stable, as Array.prototype.sort (insertion: batches are small and nearly sorted).
+    for i in 1..keyed.len() {
+        let mut j = i;
+        while j > 0 && keyed[j - 1].0 > keyed[j].0 {
+            keyed.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     for (i, (_, e)) in keyed.into_iter().enumerate() {
         entries.set(i as u32, e);
     }

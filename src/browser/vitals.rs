@@ -26,7 +26,6 @@ use crate::core::vitals::{
 };
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -53,7 +52,7 @@ struct State {
     lcp: Metric,
     lcp_final: bool,
     lcp_entry: Option<LcpEntry>,
-    resources: VecDeque<Resource>,
+    resources: Vec<Resource>,
     cls: Metric,
     cls_state: Cls,
     cls_started: bool,
@@ -74,8 +73,21 @@ thread_local! {
     static OBSERVERS: RefCell<Vec<(&'static str, Observer)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The one place that borrows the state (not generic: one copy in the wasm).
+fn with_state(f: &mut dyn FnMut(&mut State)) {
+    STATE.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if let Some(s) = s.as_mut() {
+                f(s);
+            }
+        }
+    });
+}
+
 fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
-    STATE.with(|s| s.try_borrow_mut().ok()?.as_mut().map(f))
+    let (mut f, mut out) = (Some(f), None);
+    with_state(&mut |s| out = f.take().map(|f| f(s)));
+    out
 }
 
 fn observing(key: &str) -> bool {
@@ -300,9 +312,9 @@ fn on_resources(entries: js_sys::Array) {
     with(|s| {
         for r in list {
             if s.resources.len() == 50 {
-                s.resources.pop_front();
+                s.resources.remove(0);
             }
-            s.resources.push_back(r);
+            s.resources.push(r);
         }
     });
 }
@@ -724,7 +736,7 @@ pub fn install(config: &Config) -> Option<Box<dyn Any>> {
         lcp: new_metric(Name::Lcp, base_type),
         lcp_final: false,
         lcp_entry: None,
-        resources: VecDeque::new(),
+        resources: Vec::new(),
         cls: new_metric(Name::Cls, base_type),
         cls_state: Cls::default(),
         cls_started: false,

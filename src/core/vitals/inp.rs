@@ -131,8 +131,14 @@ impl Interactions {
                 target: String::new(),
             }),
         }
-        // A stable sort, longest first, as web-vitals does.
-        self.list.sort_by(|a, b| b.latency.total_cmp(&a.latency));
+        // A stable sort, longest first, as web-vitals does (an insertion sort: at most 11 items).
+        for i in 1..self.list.len() {
+            let mut j = i;
+            while j > 0 && self.list[j - 1].latency < self.list[j].latency {
+                self.list.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         self.list.truncate(MAX_CANDIDATES);
         // The target is fixed the first time the (still listed) interaction has one.
         if let Some(i) = self.list.iter_mut().find(|i| i.id == id) {
