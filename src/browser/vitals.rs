@@ -21,6 +21,7 @@ use crate::core::vitals::lcp::{self, LcpEntry, LcpResource};
 use crate::core::vitals::report::new_id;
 use crate::core::vitals::selector::{selector, NodePart};
 use crate::core::vitals::wire::{self, Attribution};
+use crate::core::vitals::{fcp, ttfb};
 use crate::core::vitals::{
     first_hidden_after_hide, load_state, paint_value, Metric, Name, NavTiming, Report,
 };
@@ -206,18 +207,13 @@ fn attribution(r: &Report, s: &State) -> Attribution {
     let nav = s.nav.as_ref();
     let state = |t: f64| load_state(loading(), nav, t);
     match r.name {
-        Name::Fcp => match nav.filter(|_| !restored && s.fcp_start >= 0.0) {
-            Some(n) => Attribution::Fcp {
-                time_to_first_byte: n.ttfb(),
-                first_byte_to_fcp: r.value - n.ttfb(),
-                load_state: state(s.fcp_start),
-            },
-            None => Attribution::Fcp {
-                time_to_first_byte: 0.0,
-                first_byte_to_fcp: r.value,
-                load_state: state(s.restore_time),
-            },
-        },
+        Name::Fcp => fcp::attribution(
+            r.value,
+            nav,
+            (!restored && s.fcp_start >= 0.0).then_some(s.fcp_start),
+            s.restore_time,
+            loading(),
+        ),
         Name::Lcp => {
             let entry = s.lcp_entry.as_ref().filter(|_| !restored);
             let resource = entry
@@ -260,18 +256,7 @@ fn attribution(r: &Report, s: &State) -> Attribution {
                 load_state: state(at),
             }
         }
-        Name::Ttfb => Attribution::Ttfb {
-            breakdown: match nav.filter(|_| !restored) {
-                Some(n) => n.ttfb_breakdown(r.value),
-                None => [
-                    ("waiting_duration", 0.0),
-                    ("cache_duration", 0.0),
-                    ("dns_duration", 0.0),
-                    ("connection_duration", 0.0),
-                    ("request_duration", 0.0),
-                ],
-            },
-        },
+        Name::Ttfb => ttfb::attribution(r.value, nav, restored),
     }
 }
 

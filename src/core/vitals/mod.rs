@@ -2,11 +2,13 @@
 //! plain structs by `browser::vitals`, plus the shared reporter and ratings.
 
 pub mod cls;
+pub mod fcp;
 pub mod inp;
 pub mod lcp;
 pub mod rating;
 pub mod report;
 pub mod selector;
+pub mod ttfb;
 pub mod wire;
 
 pub use rating::{rate, Name, Rating};
