@@ -744,16 +744,18 @@ pub fn install(config: &Config) -> Option<Box<dyn Any>> {
         "visibilitychange",
         true,
         |ev| {
-            if !is_hidden() {
-                return;
+            if is_hidden() {
+                on_hidden();
             }
-            on_hidden();
-            // web-vitals finalises LCP only on trusted events: a scripted visibilitychange does not.
+            // web-vitals finalises LCP on any trusted visibilitychange (shown too, for a page
+            // loaded in the background), never on a scripted one.
             if ev.is_trusted() {
                 on_trusted_input();
             }
-            let t = ev.time_stamp();
-            with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, true, t));
+            if is_hidden() {
+                let t = ev.time_stamp();
+                with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, true, t));
+            }
         },
     ));
     if prerendering() {
