@@ -117,6 +117,10 @@ extern "C" {
     /// `addEventListener(type, cb, options)` on the global object (window).
     #[wasm_bindgen(js_name = addEventListener)]
     pub fn add_global_listener(kind: &str, cb: &js_sys::Function, options: &js_sys::Object);
+
+    /// `removeEventListener(type, cb, capture)` on the global object (window).
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_global_listener(kind: &str, cb: &js_sys::Function, capture: bool);
 }
 
 // --- errors ---

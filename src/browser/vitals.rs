@@ -1,55 +1,66 @@
 //! Core Web Vitals from `PerformanceObserver` entries: converts entries into `core::vitals`
-//! structs, follows the page's lifecycle (hidden, back/forward-cache restores, trusted input),
-//! and pushes each report as a Faro `web-vitals` measurement.
+//! structs, follows the page's lifecycle (hidden, prerender activation, back/forward-cache
+//! restores, trusted input), and pushes each report as a Faro `web-vitals` measurement.
 
-use super::bindings::{
-    add_global_listener, date_now, entries_by_type, performance_now, request_animation_frame,
-    request_idle_callback, TypedObserver, SUPPORTED_ENTRY_TYPES,
-};
+use super::bindings::{date_now, entries_by_type, performance_now};
 use super::js::{flag, get, num, text};
+use super::lifecycle::{
+    after_double_raf, hidden_since_load, initial_first_hidden, is_hidden, loading, once,
+    prerendering, was_discarded, when_activated, when_idle_or_hidden,
+};
 use super::listener::{defer, Listener};
+use super::observe::{observe, Observer};
+use super::storage::{self, Store};
 use crate::agent;
 use crate::config::Config;
-use crate::core::payload::{Item, Measurement};
+use crate::core::payload::Item;
 use crate::core::rand;
 use crate::core::vitals::cls::{Cls, LayoutShift};
-use crate::core::vitals::inp::{self, EventEntry, Interactions};
+use crate::core::vitals::inp::{self, EventEntry, Interactions, Loaf, Pick, Script};
 use crate::core::vitals::lcp::{self, LcpEntry, LcpResource};
 use crate::core::vitals::report::new_id;
 use crate::core::vitals::selector::{selector, NodePart};
-use crate::core::vitals::{load_state, paint_value, Metric, Name, NavTiming, Report};
+use crate::core::vitals::wire::{self, Attribution};
+use crate::core::vitals::{fcp, ttfb};
+use crate::core::vitals::{
+    first_hidden_after_hide, load_state, paint_value, Metric, Name, NavTiming, Report,
+};
 use std::any::Any;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// A frame of event entries painted together (for INP's processing/presentation split).
-#[derive(Clone, Copy)]
-struct Frame {
-    end: f64,
-    processing_start: f64,
-    processing_end: f64,
+const BFCACHE: &str = "back-forward-cache";
+
+/// Where Faro keeps the id of the page's navigation; sent as `navigation_entry_id`.
+const FARO_NAVIGATION_ID_KEY: &str = "com.grafana.faro.lastNavigationId";
+
+/// A resource the LCP image may have come from (web-vitals keeps the last 50 it observed).
+struct Resource {
+    url: String,
+    timing: LcpResource,
+    start_time: f64,
 }
 
 struct State {
     report_all: bool,
     first_hidden: f64,
-    restored: bool,
+    /// `pageshow.timeStamp` of the last restore, -1 before any.
+    restore_time: f64,
     nav: Option<NavTiming>,
-    base_type: &'static str,
     fcp: Metric,
+    fcp_start: f64,
     lcp: Metric,
     lcp_final: bool,
     lcp_entry: Option<LcpEntry>,
+    resources: Vec<Resource>,
     cls: Metric,
     cls_state: Cls,
     cls_started: bool,
     pending_shifts: Vec<LayoutShift>,
     inp: Metric,
     interactions: Interactions,
-    inp_baseline: u64,
-    inp_entry: Option<EventEntry>,
-    frames: Vec<Frame>,
+    inp_pick: Option<Pick>,
     min_id: u64,
     max_id: u64,
     ttfb: Metric,
@@ -58,33 +69,66 @@ struct State {
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    static OBSERVERS: RefCell<Vec<(&'static str, TypedObserver)>> = const { RefCell::new(Vec::new()) };
+    /// The running observers by what they observe: reached by the hidden handler (takeRecords),
+    /// the LCP finalisation (disconnect) and the restore handler (which metrics exist).
+    static OBSERVERS: RefCell<Vec<(&'static str, Observer)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The one place that borrows the state (not generic: one copy in the wasm).
+fn with_state(f: &mut dyn FnMut(&mut State)) {
+    STATE.with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            if let Some(s) = s.as_mut() {
+                f(s);
+            }
+        }
+    });
 }
 
 fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
-    STATE.with(|s| s.try_borrow_mut().ok()?.as_mut().map(f))
+    let (mut f, mut out) = (Some(f), None);
+    with_state(&mut |s| out = f.take().map(|f| f(s)));
+    out
+}
+
+fn observing(key: &str) -> bool {
+    OBSERVERS.with(|o| {
+        o.try_borrow()
+            .is_ok_and(|o| o.iter().any(|(k, _)| *k == key))
+    })
+}
+
+fn keep(key: &'static str, observer: Option<Observer>) {
+    if let Some(obs) = observer {
+        OBSERVERS.with(|o| {
+            if let Ok(mut o) = o.try_borrow_mut() {
+                o.push((key, obs));
+            }
+        });
+    }
+}
+
+fn take_records(key: &str) -> js_sys::Array {
+    OBSERVERS.with(|o| {
+        o.try_borrow()
+            .ok()
+            .and_then(|o| {
+                o.iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, obs)| obs.take_records())
+            })
+            .unwrap_or_default()
+    })
 }
 
 fn new_metric(name: Name, navigation_type: &'static str) -> Metric {
     Metric::new(name, new_id(date_now(), rand::unit()), navigation_type)
 }
 
-fn document() -> Option<web_sys::Document> {
-    web_sys::window()?.document()
-}
-
-fn is_hidden() -> bool {
-    document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
-}
-
-fn prerendering() -> bool {
-    document().is_some_and(|d| flag(d.as_ref(), "prerendering"))
-}
-
 /// The navigation entry, if valid as web-vitals defines it (0 < responseStart < now).
 fn navigation() -> Option<(NavTiming, String)> {
     let e = entries_by_type("navigation").get(0);
-    if e.is_undefined() {
+    if !e.is_object() {
         return None;
     }
     let n = NavTiming {
@@ -102,13 +146,17 @@ fn navigation() -> Option<(NavTiming, String)> {
     (n.response_start > 0.0 && n.response_start < performance_now()).then(|| (n, text(&e, "type")))
 }
 
-fn navigation_type(nav: &Option<(NavTiming, String)>) -> &'static str {
-    let Some((n, kind)) = nav else {
+/// The navigation type of a metric instance created now (web-vitals' `initMetric`).
+fn navigation_type(restored: bool) -> &'static str {
+    if restored {
+        return BFCACHE;
+    }
+    let Some((n, kind)) = navigation() else {
         return "navigate";
     };
     if prerendering() || n.activation_start > 0.0 {
         "prerender"
-    } else if document().is_some_and(|d| flag(d.as_ref(), "wasDiscarded")) {
+    } else if was_discarded() {
         "restore"
     } else {
         match kind.as_str() {
@@ -116,22 +164,6 @@ fn navigation_type(nav: &Option<(NavTiming, String)>) -> &'static str {
             "back_forward" => "back-forward",
             _ => "navigate",
         }
-    }
-}
-
-fn initial_first_hidden(activation_start: f64) -> f64 {
-    if !prerendering() {
-        let entries = entries_by_type("visibility-state");
-        for e in entries.iter() {
-            if text(&e, "name") == "hidden" && num(&e, "startTime") >= activation_start {
-                return num(&e, "startTime");
-            }
-        }
-    }
-    if is_hidden() && !prerendering() {
-        0.0
-    } else {
-        f64::INFINITY
     }
 }
 
@@ -168,182 +200,134 @@ fn node_selector(node: &JsValue) -> String {
     selector(&chain)
 }
 
-fn loading() -> bool {
-    document().is_some_and(|d| d.ready_state() == "loading")
-}
-
-fn push_nonzero(values: &mut Vec<(String, f64)>, key: &str, v: f64) {
-    if v != 0.0 && v.is_finite() {
-        values.push((key.into(), v));
-    }
-}
-
-/// Turns a report into the Faro measurement, with the attribution for its metric.
-fn measurement(r: &Report, s: &State) -> Item {
-    let mut values = vec![
-        (r.name.key().to_string(), r.value),
-        ("delta".to_string(), r.delta),
-    ];
-    let mut context = vec![
-        ("id".to_string(), r.id.clone()),
-        ("rating".to_string(), r.rating.as_str().to_string()),
-        ("navigation_type".to_string(), r.navigation_type.to_string()),
-    ];
-    let nav = if r.navigation_type == "back-forward-cache" {
-        None
-    } else {
-        s.nav.as_ref()
-    };
-    let state = |t: f64| load_state(loading(), nav, t).to_string();
+/// The attribution of a report, from what the state holds now (as web-vitals' attribution
+/// build computes it when the report is made).
+fn attribution(r: &Report, s: &State) -> Attribution {
+    let restored = r.navigation_type == BFCACHE;
+    let nav = s.nav.as_ref();
+    let state = |t: f64| load_state(loading(), nav, t);
     match r.name {
-        Name::Fcp => {
-            let ttfb = nav.map_or(0.0, |n| n.ttfb());
-            push_nonzero(&mut values, "time_to_first_byte", ttfb);
-            push_nonzero(&mut values, "first_byte_to_fcp", r.value - ttfb);
-            context.push((
-                "load_state".into(),
-                state(r.value + nav.map_or(0.0, |n| n.activation_start)),
-            ));
-        }
+        Name::Fcp => fcp::attribution(
+            r.value,
+            nav,
+            (!restored && s.fcp_start >= 0.0).then_some(s.fcp_start),
+            s.restore_time,
+            loading(),
+        ),
         Name::Lcp => {
-            let resource = s
-                .lcp_entry
-                .as_ref()
+            let entry = s.lcp_entry.as_ref().filter(|_| !restored);
+            let resource = entry
                 .filter(|e| !e.url.is_empty())
-                .and_then(|e| lcp_resource(&e.url, e.start_time));
-            for (k, v) in lcp::subparts(r.value, nav, resource.as_ref()) {
-                push_nonzero(&mut values, k, v);
-            }
-            if let Some(e) = &s.lcp_entry {
-                if !e.target.is_empty() {
-                    context.push(("element".into(), e.target.clone()));
-                }
-            }
-        }
-        Name::Cls => {
-            if let Some(shift) = s.cls_state.largest_shift() {
-                push_nonzero(&mut values, "largest_shift_value", shift.value);
-                push_nonzero(&mut values, "largest_shift_time", shift.start_time);
-                if !shift.target.is_empty() {
-                    context.push(("largest_shift_target".into(), shift.target.clone()));
-                }
-                context.push(("load_state".into(), state(shift.start_time)));
+                .and_then(|e| lcp_resource(s, &e.url, e.start_time));
+            Attribution::Lcp {
+                element: entry.map(|e| e.target.clone()).unwrap_or_default(),
+                subparts: lcp::subparts(
+                    r.value,
+                    nav.filter(|_| entry.is_some()),
+                    resource.as_ref(),
+                ),
             }
         }
+        Name::Cls => match s.cls_state.largest_shift() {
+            Some(shift) => Attribution::Cls {
+                target: shift.target.clone(),
+                value: shift.value,
+                time: shift.start_time,
+                load_state: state(shift.start_time),
+            },
+            None => Attribution::Cls {
+                target: String::new(),
+                value: 0.0,
+                time: 0.0,
+                load_state: "",
+            },
+        },
         Name::Inp => {
-            if let Some(first) = &s.inp_entry {
-                let end = first.start_time + first.duration;
-                let group = s
-                    .frames
-                    .iter()
-                    .rev()
-                    .find(|f| (f.end - end).abs() <= 8.0)
-                    .map_or((first.processing_start, first.processing_end), |f| {
-                        (f.processing_start, f.processing_end)
-                    });
-                let p = inp::parts(first, group);
-                push_nonzero(&mut values, "interaction_time", p.interaction_time);
-                push_nonzero(&mut values, "input_delay", p.input_delay);
-                push_nonzero(&mut values, "processing_duration", p.processing_duration);
-                push_nonzero(&mut values, "presentation_delay", p.presentation_delay);
-                push_nonzero(&mut values, "next_paint_time", p.next_paint_time);
-                if !first.target.is_empty() {
-                    context.push(("interaction_target".into(), first.target.clone()));
-                }
-                context.push((
-                    "interaction_type".into(),
-                    if first.name.starts_with("key") {
-                        "keyboard"
-                    } else {
-                        "pointer"
-                    }
-                    .into(),
-                ));
-                context.push(("load_state".into(), state(first.start_time)));
+            let pick = s.inp_pick.clone().unwrap_or(Pick {
+                latency: r.value,
+                first: None,
+            });
+            let at = match &pick.first {
+                Some((_, e, _)) => e.start_time,
+                None => s.restore_time.max(0.0),
+            };
+            Attribution::Inp {
+                parts: s.interactions.attribution(&pick),
+                load_state: state(at),
             }
         }
-        Name::Ttfb => {
-            if let Some(n) = nav {
-                for (k, v) in n.ttfb_breakdown(r.value) {
-                    push_nonzero(&mut values, k, v);
-                }
-            }
-        }
+        Name::Ttfb => ttfb::attribution(r.value, nav, restored),
     }
-    Item::Measurement(Measurement {
-        kind: "web-vitals".into(),
-        values,
-        timestamp: date_now(),
-        context,
-        trace: None,
-    })
 }
 
-/// The resource entry that loaded the LCP image: the last with its URL that started before the paint.
-fn lcp_resource(url: &str, lcp_start: f64) -> Option<LcpResource> {
-    let entries = entries_by_type("resource");
-    let mut found = None;
-    for e in entries.iter() {
-        if text(&e, "name") == url {
-            let req = num(&e, "requestStart");
-            let start = if req > 0.0 { req } else { num(&e, "startTime") };
-            if start <= lcp_start {
-                found = Some(LcpResource {
-                    request_start: start,
-                    response_end: num(&e, "responseEnd"),
-                });
-            }
-        }
+/// The resource that loaded the LCP image: the last with its URL that started no later than
+/// the paint, among the last 50 observed, else in the timeline.
+fn lcp_resource(s: &State, url: &str, lcp_start: f64) -> Option<LcpResource> {
+    let started = |start: f64| start <= lcp_start;
+    if let Some(r) = s
+        .resources
+        .iter()
+        .rev()
+        .find(|r| r.url == url && started(r.start_time))
+    {
+        return Some(r.timing);
     }
-    found
+    entries_by_type("resource")
+        .iter()
+        .map(|e| resource(&e))
+        .rfind(|r| r.url == url && started(r.start_time))
+        .map(|r| r.timing)
 }
 
-/// web-vitals' `whenIdleOrHidden`: at once when hidden; otherwise in an idle callback (at most
-/// 1 s away) or on the next `visibilitychange`, whichever comes first.
-fn when_idle_or_hidden(f: impl FnOnce() + 'static) {
-    if is_hidden() {
-        f();
-        return;
+fn resource(e: &JsValue) -> Resource {
+    let req = num(e, "requestStart");
+    let start = if req > 0.0 { req } else { num(e, "startTime") };
+    Resource {
+        url: text(e, "name"),
+        timing: LcpResource {
+            request_start: start,
+            response_end: num(e, "responseEnd"),
+        },
+        start_time: start,
     }
-    let slot = std::rc::Rc::new(RefCell::new(Some(f)));
-    let run = {
-        let slot = slot.clone();
-        move || {
-            let f = slot.borrow_mut().take();
-            if let Some(f) = f {
-                f();
+}
+
+fn on_resources(entries: js_sys::Array) {
+    let list: Vec<Resource> = entries.iter().map(|e| resource(&e)).collect();
+    with(|s| {
+        for r in list {
+            if s.resources.len() == 50 {
+                s.resources.remove(0);
             }
+            s.resources.push(r);
         }
+    });
+}
+
+/// Reports one metric of the state (when forced or reporting all changes) into `out`.
+fn report(s: &mut State, which: Name, force: bool, out: &mut Vec<Item>) {
+    let all = s.report_all;
+    let metric = match which {
+        Name::Fcp => &mut s.fcp,
+        Name::Lcp => &mut s.lcp,
+        Name::Cls => &mut s.cls,
+        Name::Inp => &mut s.inp,
+        Name::Ttfb => &mut s.ttfb,
     };
-    let run2 = run.clone();
-    let idle: JsValue = Closure::once_into_js(run);
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"timeout".into(), &JsValue::from_f64(1000.0));
-    if request_idle_callback(idle.unchecked_ref(), &opts).is_err() {
-        super::bindings::set_timeout(idle.unchecked_ref(), 0.0);
+    if let Some(r) = metric.report(force, all) {
+        let a = attribution(&r, s);
+        let id = storage::get(Store::Session, FARO_NAVIGATION_ID_KEY);
+        let id = id.as_deref().unwrap_or("unknown");
+        out.push(Item::Measurement(wire::measurement(&r, &a, id, date_now())));
     }
-    let on_hide: JsValue = Closure::once_into_js(move |_: JsValue| run2());
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"capture".into(), &JsValue::TRUE);
-    let _ = js_sys::Reflect::set(&opts, &"once".into(), &JsValue::TRUE);
-    add_global_listener("visibilitychange", on_hide.unchecked_ref(), &opts);
 }
 
-/// Reports and pushes (outside the state borrow).
-fn emit(reports: Vec<Item>) {
-    for item in reports {
+/// Runs `f` on the state, then pushes what it reported (outside the state borrow).
+fn update(f: impl FnOnce(&mut State, &mut Vec<Item>)) {
+    let mut out = Vec::new();
+    with(|s| f(s, &mut out));
+    for item in out {
         agent::push(item);
-    }
-}
-
-fn report(
-    metric: fn(&mut State) -> &mut Metric,
-    force: bool,
-) -> impl FnOnce(&mut State) -> Option<Item> {
-    move |s: &mut State| {
-        let all = s.report_all;
-        let r = metric(s).report(force, all)?;
-        Some(measurement(&r, s))
     }
 }
 
@@ -353,80 +337,92 @@ fn on_paint(entries: js_sys::Array) {
             continue;
         }
         let start = num(&e, "startTime");
-        let item = with(|s| {
+        let mut reported = false;
+        update(|s, out| {
+            if s.fcp_start >= 0.0 {
+                return; // already handled (web-vitals disconnects here)
+            }
+            s.fcp_start = start;
             let activation = s.nav.map_or(0.0, |n| n.activation_start);
-            let v = paint_value(start, s.first_hidden, activation)?;
+            let Some(v) = paint_value(start, s.first_hidden, activation) else {
+                return;
+            };
             s.fcp.value = v;
-            let item = report(|s| &mut s.fcp, true)(s);
-            // CLS starts once FCP is reported, with every shift buffered so far as its first batch.
+            report(s, Name::Fcp, true, out);
+            reported = true;
+            // CLS starts with the FCP report, every shift buffered so far as its first batch.
             s.cls_started = true;
             let pending = std::mem::take(&mut s.pending_shifts);
             if s.cls_state.on_batch(&pending) {
                 s.cls.value = s.cls_state.value;
             }
-            item
-        })
-        .flatten();
-        emit(item.into_iter().collect());
-        // web-vitals reports CLS once right after setting it up (only visible with reportAllChanges).
-        defer(0.0, || {
-            emit(
-                with(report(|s| &mut s.cls, false))
-                    .flatten()
-                    .into_iter()
-                    .collect(),
-            )
+            report(s, Name::Cls, false, out);
         });
+        if reported {
+            // web-vitals reports CLS once a task after setting it up (seen with reportAllChanges).
+            defer(0.0, || update(|s, out| report(s, Name::Cls, false, out)));
+        }
     }
 }
 
 fn on_lcp(entries: js_sys::Array) {
     let len = entries.length() as usize;
     let report_all = with(|s| s.report_all).unwrap_or(false);
-    let mut items = Vec::new();
     for i in lcp::entries_to_process(len, report_all) {
         let e = entries.get(i as u32);
-        let start = num(&e, "startTime");
         let element = get(&e, "element");
         let target = if element.is_object() {
             node_selector(&element)
         } else {
-            text(&e, "id")
-                .chars()
-                .next()
-                .map(|_| String::from("#") + &text(&e, "id"))
-                .unwrap_or_default()
+            let id = text(&e, "id");
+            if id.is_empty() {
+                id
+            } else {
+                String::from("#") + &id
+            }
         };
         let entry = LcpEntry {
-            start_time: start,
+            start_time: num(&e, "startTime"),
             target,
             url: text(&e, "url"),
         };
-        if let Some(Some(item)) = with(|s| {
+        update(|s, out| {
             if s.lcp_final {
-                return None;
+                return;
             }
             let activation = s.nav.map_or(0.0, |n| n.activation_start);
-            let v = paint_value(start, s.first_hidden, activation)?;
-            s.lcp.value = v;
-            s.lcp_entry = Some(entry);
-            report(|s| &mut s.lcp, false)(s)
-        }) {
-            items.push(item);
-        }
+            if let Some(v) = paint_value(entry.start_time, s.first_hidden, activation) {
+                s.lcp.value = v;
+                s.lcp_entry = Some(entry);
+                report(s, Name::Lcp, false, out);
+            }
+        });
     }
-    emit(items);
 }
 
-fn finalize_lcp() {
-    let item = with(|s| {
-        if s.lcp_final {
-            return None;
+/// Freezes LCP (on the first trusted key, click or hide), unless the instance changed meanwhile.
+fn finalize_lcp(id: Option<String>) {
+    update(|s, out| {
+        if s.lcp_final || id.is_some_and(|id| id != s.lcp.id) {
+            return;
         }
         s.lcp_final = true;
-        report(|s| &mut s.lcp, true)(s)
+        report(s, Name::Lcp, true, out);
     });
-    emit(item.flatten().into_iter().collect());
+    OBSERVERS.with(|o| {
+        if let Ok(o) = o.try_borrow() {
+            if let Some((_, obs)) = o.iter().find(|(k, _)| *k == "lcp") {
+                obs.disconnect();
+            }
+        }
+    });
+}
+
+fn on_trusted_input() {
+    let id = with(|s| (!s.lcp_final).then(|| s.lcp.id.clone())).flatten();
+    if let Some(id) = id {
+        when_idle_or_hidden(Box::new(move || finalize_lcp(Some(id))));
+    }
 }
 
 fn shift(e: &JsValue) -> LayoutShift {
@@ -438,7 +434,7 @@ fn shift(e: &JsValue) -> LayoutShift {
             .iter()
             .find(|n| n.dyn_ref::<web_sys::Element>().is_some())
             .or(nodes.first());
-        if let Some(n) = chosen {
+        if let Some(n) = chosen.filter(|n| n.is_object()) {
             target = node_selector(n);
         }
     }
@@ -452,17 +448,16 @@ fn shift(e: &JsValue) -> LayoutShift {
 
 fn on_shifts(entries: js_sys::Array, force: bool) {
     let batch: Vec<LayoutShift> = entries.iter().map(|e| shift(&e)).collect();
-    let item = with(|s| {
+    update(|s, out| {
         if !s.cls_started {
             s.pending_shifts.extend(batch);
-            return None;
+            return;
         }
         if s.cls_state.on_batch(&batch) {
             s.cls.value = s.cls_state.value;
         }
-        report(|s| &mut s.cls, force)(s)
+        report(s, Name::Cls, force, out);
     });
-    emit(item.flatten().into_iter().collect());
 }
 
 fn interaction_count(s: &State) -> u64 {
@@ -485,7 +480,7 @@ fn event_entry(e: &JsValue) -> EventEntry {
         target: if target.is_object() {
             node_selector(&target)
         } else {
-            String::new()
+            text(e, "targetSelector")
         },
     }
 }
@@ -494,44 +489,60 @@ fn on_events(entries: js_sys::Array, force: bool) {
     let batch: Vec<EventEntry> = entries.iter().map(|e| event_entry(&e)).collect();
     // As web-vitals, entries are processed when idle (or hidden), so that every event entry of
     // an interaction has arrived.
-    when_idle_or_hidden(move || process_events(batch, force));
+    when_idle_or_hidden(Box::new(move || {
+        update(|s, out| {
+            for e in &batch {
+                s.interactions.process(e);
+            }
+            let count = interaction_count(s);
+            let restored = s.inp.navigation_type == BFCACHE;
+            if let Some(pick) = s.interactions.pick(count, restored) {
+                if pick.latency != s.inp.value {
+                    s.inp.value = pick.latency;
+                    s.inp_pick = Some(pick);
+                    report(s, Name::Inp, false, out);
+                }
+            }
+            if force {
+                report(s, Name::Inp, true, out);
+            }
+        });
+        // web-vitals trims its frames and LoAFs in a later idle task.
+        when_idle_or_hidden(Box::new(cleanup_interactions));
+    }));
 }
 
-fn process_events(batch: Vec<EventEntry>, force: bool) {
-    let item = with(|s| {
-        for e in &batch {
-            let end = e.start_time + e.duration;
-            match s
-                .frames
-                .iter_mut()
-                .rev()
-                .find(|f| (f.end - end).abs() <= 8.0)
-            {
-                Some(f) => {
-                    f.processing_start = f.processing_start.min(e.processing_start);
-                    f.processing_end = f.processing_end.max(e.processing_end);
-                }
-                None => s.frames.push(Frame {
-                    end,
-                    processing_start: e.processing_start,
-                    processing_end: e.processing_end,
-                }),
-            }
-            if s.frames.len() > 50 {
-                s.frames.remove(0);
-            }
-            s.interactions.process(e);
-        }
-        let n = interaction_count(s).saturating_sub(s.inp_baseline);
-        if let Some(c) = s.interactions.candidate(n) {
-            if c.latency != s.inp.value {
-                s.inp.value = c.latency;
-                s.inp_entry = c.entries.first().cloned();
-            }
-        }
-        report(|s| &mut s.inp, force)(s)
-    });
-    emit(item.flatten().into_iter().collect());
+fn cleanup_interactions() {
+    with(|s| s.interactions.cleanup());
+}
+
+fn on_loafs(entries: js_sys::Array) {
+    let loafs: Vec<Loaf> = entries
+        .iter()
+        .map(|l| Loaf {
+            start_time: num(&l, "startTime"),
+            duration: num(&l, "duration"),
+            style_and_layout_start: num(&l, "styleAndLayoutStart"),
+            scripts: get(&l, "scripts")
+                .dyn_into::<js_sys::Array>()
+                .map(|list| {
+                    list.iter()
+                        .map(|s| Script {
+                            start_time: num(&s, "startTime"),
+                            duration: num(&s, "duration"),
+                            forced_style_and_layout_duration: num(
+                                &s,
+                                "forcedStyleAndLayoutDuration",
+                            ),
+                            invoker_type: text(&s, "invokerType"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect();
+    with(|s| s.interactions.add_loafs(loafs));
+    when_idle_or_hidden(Box::new(cleanup_interactions));
 }
 
 fn on_count(entries: js_sys::Array) {
@@ -548,146 +559,142 @@ fn on_count(entries: js_sys::Array) {
     });
 }
 
-/// Observes `kind` (buffered) and registers the observer under `key` for `take_records`.
-fn observer(
-    kind: &'static str,
-    key: &'static str,
-    extra: &[(&str, f64)],
-    cb: fn(js_sys::Array, bool),
-) -> Option<Closure<dyn Fn(JsValue)>> {
-    let supported = SUPPORTED_ENTRY_TYPES.with(|t| {
-        t.dyn_ref::<js_sys::Array>()
-            .is_some_and(|a| a.includes(&JsValue::from_str(kind), 0))
-    });
-    if !supported {
-        return None;
+/// Final values when the page is hidden: pending shifts and events first, then forced reports.
+/// Runs from a capturing window listener, so before the agent's own flush on the same event.
+fn on_hidden() {
+    if observing("cls") {
+        on_shifts(take_records("cls"), true);
     }
-    let closure = Closure::<dyn Fn(JsValue)>::new(move |list: JsValue| {
-        let entries = js_sys::Reflect::get(&list, &"getEntries".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-            .and_then(|f| f.call0(&list).ok())
-            .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
-            .unwrap_or_default();
-        cb(entries, false);
-    });
-    let obs = TypedObserver::new_vitals_observer(closure.as_ref().unchecked_ref()).ok()?;
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"type".into(), &kind.into());
-    let _ = js_sys::Reflect::set(&opts, &"buffered".into(), &JsValue::TRUE);
-    for (k, v) in extra {
-        let _ = js_sys::Reflect::set(&opts, &(*k).into(), &JsValue::from_f64(*v));
+    if observing("inp") {
+        on_events(take_records("inp"), true);
     }
-    obs.observe_with(&opts).ok()?;
-    OBSERVERS.with(|o| o.borrow_mut().push((key, obs)));
-    Some(closure)
-}
-
-fn take_records(kind: &str) -> js_sys::Array {
-    OBSERVERS.with(|o| {
-        o.borrow()
-            .iter()
-            .filter(|(k, _)| *k == kind)
-            .map(|(_, obs)| obs.take_records())
-            .fold(js_sys::Array::new(), |acc, a| acc.concat(&a))
-    })
-}
-
-fn on_hidden(trusted: bool) {
-    on_shifts(take_records("layout-shift"), true);
-    let events = take_records("event").concat(&take_records("first-input"));
-    on_events(events, true);
-    // web-vitals finalises LCP only on trusted events (a scripted visibilitychange does not count).
-    if trusted {
-        finalize_lcp();
-    }
-}
-
-fn after_double_raf(f: impl FnOnce() + 'static) {
-    let inner = Closure::once_into_js(move || {
-        let outer: JsValue = Closure::once_into_js(f);
-        request_animation_frame(outer.unchecked_ref());
-    });
-    request_animation_frame(inner.unchecked_ref());
 }
 
 fn on_restore(event_time: f64) {
-    with(|s| {
-        s.restored = true;
-        let t = "back-forward-cache";
-        s.fcp = new_metric(Name::Fcp, t);
-        s.lcp = new_metric(Name::Lcp, t);
-        s.lcp_final = true;
-        s.lcp_entry = None;
-        s.cls = new_metric(Name::Cls, t);
-        s.cls_state = Cls::default();
-        s.inp = new_metric(Name::Inp, t);
-        s.inp_baseline = interaction_count(s);
-        s.interactions.clear();
-        s.inp_entry = None;
+    update(|s, out| {
+        s.restore_time = event_time;
+        if observing("fcp") {
+            s.fcp = new_metric(Name::Fcp, BFCACHE);
+        }
+        if observing("lcp") {
+            s.lcp = new_metric(Name::Lcp, BFCACHE);
+            s.lcp_final = false;
+            s.lcp_entry = None;
+        }
+        if s.cls_started {
+            s.cls = new_metric(Name::Cls, BFCACHE);
+            s.cls_state = Cls::default();
+        }
+        if observing("inp") {
+            let count = interaction_count(s);
+            s.interactions.reset(count);
+            s.inp = new_metric(Name::Inp, BFCACHE);
+            s.inp_pick = None;
+        }
         if s.ttfb_reported {
-            s.ttfb = new_metric(Name::Ttfb, t);
+            s.ttfb = new_metric(Name::Ttfb, BFCACHE);
             s.ttfb.value = 0.0;
+            report(s, Name::Ttfb, true, out);
         }
     });
-    emit(
-        with(|s| {
-            if s.ttfb_reported {
-                report(|s| &mut s.ttfb, true)(s)
-            } else {
-                None
-            }
-        })
-        .flatten()
-        .into_iter()
-        .collect(),
-    );
+    // Once the page has had a chance to become visible, it counts as visible since the restore.
     defer(0.0, || {
-        with(|s| s.first_hidden = if is_hidden() { 0.0 } else { f64::INFINITY });
+        with(|s| s.first_hidden = hidden_since_load());
     });
-    after_double_raf(move || {
-        let value = performance_now() - event_time;
-        let mut items = Vec::new();
-        items.extend(
-            with(|s| {
+    after_double_raf(Box::new(move || {
+        update(|s, out| {
+            let value = performance_now() - event_time;
+            if s.fcp.navigation_type == BFCACHE && s.fcp.value < 0.0 {
                 s.fcp.value = value;
-                report(|s| &mut s.fcp, true)(s)
-            })
-            .flatten(),
-        );
-        items.extend(
-            with(|s| {
+                report(s, Name::Fcp, true, out);
+            }
+            // A restored LCP is the first paint, whatever input came before it.
+            if s.lcp.navigation_type == BFCACHE && s.lcp.value < 0.0 {
                 s.lcp.value = value;
-                report(|s| &mut s.lcp, true)(s)
-            })
-            .flatten(),
-        );
-        items.extend(with(report(|s| &mut s.cls, false)).flatten());
-        emit(items);
-    });
+                s.lcp_final = true;
+                report(s, Name::Lcp, true, out);
+            }
+            if s.cls_started {
+                report(s, Name::Cls, false, out);
+            }
+        });
+    }));
+}
+
+/// TTFB once it is safe to read: after activation, after `load`, one task later.
+fn when_ttfb_ready() {
+    if prerendering() {
+        when_activated(when_ttfb_ready);
+        return;
+    }
+    let complete = web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.ready_state() == "complete");
+    if complete {
+        defer(0.0, report_ttfb);
+        return;
+    }
+    once("load", when_ttfb_ready);
 }
 
 fn report_ttfb() {
-    let item = with(|s| {
-        let n = s.nav?;
+    let nav = navigation();
+    update(|s, out| {
+        let Some((n, _)) = nav else { return };
+        s.nav = Some(n);
         s.ttfb.value = n.ttfb();
         s.ttfb_reported = true;
-        report(|s| &mut s.ttfb, true)(s)
+        report(s, Name::Ttfb, true, out);
     });
-    emit(item.flatten().into_iter().collect());
+}
+
+/// FCP, LCP, CLS (after FCP) and INP observers, set up once the page is activated.
+fn start_observers() {
+    // The navigation entry as it is now (a prerendered page's activationStart is set at activation).
+    let nav = navigation().map(|(n, _)| n);
+    with(|s| {
+        if nav.is_some() {
+            s.nav = nav;
+        }
+    });
+    keep("fcp", observe(&["paint"], None, on_paint));
+    keep("lcp", observe(&["largest-contentful-paint"], None, on_lcp));
+    keep("resource", observe(&["resource"], None, on_resources));
+    keep(
+        "cls",
+        observe(&["layout-shift"], None, |e| on_shifts(e, false)),
+    );
+    let event_timing = get(&js_sys::global(), "PerformanceEventTiming");
+    let has_interaction_id = event_timing.is_function()
+        && js_sys::Reflect::has(&get(&event_timing, "prototype"), &"interactionId".into())
+            .unwrap_or(false);
+    if has_interaction_id {
+        let no_count =
+            get(&get(&js_sys::global(), "performance"), "interactionCount").is_undefined();
+        if no_count {
+            // Without performance.interactionCount, the ids of every event give the count.
+            keep("count", observe(&["event"], Some(0.0), on_count));
+        }
+        keep("loaf", observe(&["long-animation-frame"], None, on_loafs));
+        keep(
+            "inp",
+            observe(&["event", "first-input"], Some(40.0), |e| {
+                on_events(e, false)
+            }),
+        );
+    }
 }
 
 /// Everything installed; dropping it stops the observers and listeners.
 struct Guard {
-    _closures: Vec<Closure<dyn Fn(JsValue)>>,
     _listeners: Vec<Listener>,
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
         OBSERVERS.with(|o| {
-            for (_, obs) in o.borrow_mut().drain(..) {
-                obs.disconnect();
+            if let Ok(mut o) = o.try_borrow_mut() {
+                o.clear();
             }
         });
         STATE.with(|s| {
@@ -701,90 +708,73 @@ impl Drop for Guard {
 /// Starts measuring the five Core Web Vitals.
 pub fn install(config: &Config) -> Option<Box<dyn Any>> {
     let window = web_sys::window()?;
-    let doc = window.document()?;
     let nav = navigation();
-    let base_type = navigation_type(&nav);
+    let base_type = navigation_type(false);
     let activation = nav.as_ref().map_or(0.0, |(n, _)| n.activation_start);
     let state = State {
         report_all: config.web_vitals.report_all_changes,
         first_hidden: initial_first_hidden(activation),
-        restored: false,
-        nav: nav.as_ref().map(|(n, _)| *n),
-        base_type,
+        restore_time: -1.0,
+        nav: nav.map(|(n, _)| n),
         fcp: new_metric(Name::Fcp, base_type),
+        fcp_start: -1.0,
         lcp: new_metric(Name::Lcp, base_type),
         lcp_final: false,
         lcp_entry: None,
+        resources: Vec::new(),
         cls: new_metric(Name::Cls, base_type),
         cls_state: Cls::default(),
         cls_started: false,
         pending_shifts: Vec::new(),
         inp: new_metric(Name::Inp, base_type),
         interactions: Interactions::default(),
-        inp_baseline: 0,
-        inp_entry: None,
-        frames: Vec::new(),
+        inp_pick: None,
         min_id: 0,
         max_id: 0,
         ttfb: new_metric(Name::Ttfb, base_type),
         ttfb_reported: false,
     };
-    let _ = state.base_type;
-    let _ = state.restored;
     STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(state)))?;
 
-    let mut closures = Vec::new();
-    closures.extend(observer("paint", "paint", &[], |e, _| on_paint(e)));
-    closures.extend(observer(
-        "largest-contentful-paint",
-        "largest-contentful-paint",
-        &[],
-        |e, _| on_lcp(e),
-    ));
-    closures.extend(observer("layout-shift", "layout-shift", &[], on_shifts));
-    closures.extend(observer(
-        "event",
-        "event",
-        &[("durationThreshold", 40.0)],
-        on_events,
-    ));
-    closures.extend(observer("first-input", "first-input", &[], on_events));
-    // Without performance.interactionCount, the ids of every event (threshold 0) give the count.
-    if get(&get(&js_sys::global(), "performance"), "interactionCount")
-        .as_f64()
-        .is_none()
-    {
-        closures.extend(observer(
-            "event",
-            "interaction-count",
-            &[("durationThreshold", 0.0)],
-            |e, _| on_count(e),
-        ));
-    }
-
     let mut listeners = Vec::new();
-    // Capture on the window, added before any idle-or-hidden wait: the final reports are pushed
-    // before the agent's own flush (a bubbling listener on the document) sends them.
+    // Capturing on the window: the final reports are pushed before the agent's own flush (a
+    // bubbling listener on the document) sends them.
     listeners.extend(Listener::new(
         window.as_ref(),
         "visibilitychange",
         true,
-        move |ev| {
+        |ev| {
             if is_hidden() {
-                on_hidden(ev.is_trusted());
+                on_hidden();
+            }
+            // web-vitals finalises LCP on any trusted visibilitychange (shown too, for a page
+            // loaded in the background), never on a scripted one.
+            if ev.is_trusted() {
+                on_trusted_input();
+            }
+            if is_hidden() {
                 let t = ev.time_stamp();
-                with(|s| {
-                    if !s.first_hidden.is_finite() {
-                        s.first_hidden = t;
-                    }
-                });
+                with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, true, t));
             }
         },
     ));
+    if prerendering() {
+        // Activated in a background tab: hidden all along.
+        listeners.extend(Listener::new(
+            window.as_ref(),
+            "prerenderingchange",
+            true,
+            |_| {
+                if is_hidden() {
+                    with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, false, 0.0));
+                }
+            },
+        ));
+    }
     for kind in ["keydown", "click"] {
         listeners.extend(Listener::new(window.as_ref(), kind, true, |ev| {
             if ev.is_trusted() {
-                when_idle_or_hidden(finalize_lcp);
+                on_trusted_input();
             }
         }));
     }
@@ -793,16 +783,9 @@ pub fn install(config: &Config) -> Option<Box<dyn Any>> {
             on_restore(ev.time_stamp());
         }
     }));
-    // TTFB once the page has loaded, one task after `load` (so loadEventEnd is set).
-    if doc.ready_state() == "complete" {
-        defer(0.0, report_ttfb);
-    } else {
-        listeners.extend(Listener::new(window.as_ref(), "load", true, |_| {
-            defer(0.0, report_ttfb)
-        }));
-    }
+    when_activated(start_observers);
+    when_ttfb_ready();
     Some(Box::new(Guard {
-        _closures: closures,
         _listeners: listeners,
     }))
 }

@@ -2,11 +2,14 @@
 //! plain structs by `browser::vitals`, plus the shared reporter and ratings.
 
 pub mod cls;
+pub mod fcp;
 pub mod inp;
 pub mod lcp;
 pub mod rating;
 pub mod report;
 pub mod selector;
+pub mod ttfb;
+pub mod wire;
 
 pub use rating::{rate, Name, Rating};
 pub use report::{Metric, Report};
@@ -81,6 +84,18 @@ pub fn load_state(document_loading: bool, nav: Option<&NavTiming>, t: f64) -> &'
     }
 }
 
+/// web-vitals' `firstHiddenTime` once a `visibilitychange` (or, for a page activated in the
+/// background, `prerenderingchange`) has left the page hidden: the first value set stays.
+pub fn first_hidden_after_hide(current: f64, visibilitychange: bool, time_stamp: f64) -> f64 {
+    if current.is_finite() {
+        current
+    } else if visibilitychange {
+        time_stamp
+    } else {
+        0.0
+    }
+}
+
 /// FCP (and LCP): a paint counts only before the page was first hidden; measured from activation.
 pub fn paint_value(start_time: f64, first_hidden: f64, activation_start: f64) -> Option<f64> {
     (start_time < first_hidden).then(|| (start_time - activation_start).max(0.0))
@@ -105,6 +120,18 @@ mod tests {
             "clamped at 0"
         );
         assert_eq!(paint_value(500.0, f64::INFINITY, 400.0), Some(100.0));
+    }
+
+    #[test]
+    fn the_first_hide_sets_the_first_hidden_time_once() {
+        let t = first_hidden_after_hide(f64::INFINITY, true, 1234.5);
+        assert_eq!(t, 1234.5);
+        assert_eq!(first_hidden_after_hide(t, true, 9000.0), 1234.5);
+        assert_eq!(
+            first_hidden_after_hide(f64::INFINITY, false, 700.0),
+            0.0,
+            "activated in a background tab: hidden all along"
+        );
     }
 
     #[test]

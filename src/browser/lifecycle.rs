@@ -1,0 +1,133 @@
+//! The page lifecycle as web-vitals follows it: visibility (and the first time the page was
+//! hidden), prerender activation, back/forward-cache restores, idle-or-hidden scheduling and
+//! the double `requestAnimationFrame`.
+
+use super::bindings::{
+    add_global_listener, entries_by_type, remove_global_listener, request_animation_frame,
+    request_idle_callback, set_timeout,
+};
+use super::js::{flag, num, text};
+use super::listener::guarded;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+fn document() -> Option<web_sys::Document> {
+    web_sys::window()?.document()
+}
+
+/// `document.visibilityState === 'hidden'`.
+pub fn is_hidden() -> bool {
+    document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+}
+
+/// `document.prerendering`.
+pub fn prerendering() -> bool {
+    document().is_some_and(|d| flag(d.as_ref(), "prerendering"))
+}
+
+/// `document.wasDiscarded`.
+pub fn was_discarded() -> bool {
+    document().is_some_and(|d| flag(d.as_ref(), "wasDiscarded"))
+}
+
+/// `document.readyState === 'loading'`.
+pub fn loading() -> bool {
+    document().is_some_and(|d| d.ready_state() == "loading")
+}
+
+/// web-vitals' initial `firstHiddenTime`: the first `visibility-state` entry named `hidden`
+/// after activation; otherwise 0 when the page is hidden now (and not prerendering), else +∞.
+pub fn initial_first_hidden(activation_start: f64) -> f64 {
+    if !prerendering() {
+        for e in entries_by_type("visibility-state").iter() {
+            if text(&e, "name") == "hidden" && num(&e, "startTime") >= activation_start {
+                return num(&e, "startTime");
+            }
+        }
+    }
+    hidden_since_load()
+}
+
+/// 0 when hidden (and not prerendering), +∞ otherwise: the first hidden time after a restore.
+pub fn hidden_since_load() -> f64 {
+    if is_hidden() && !prerendering() {
+        0.0
+    } else {
+        f64::INFINITY
+    }
+}
+
+fn capture_once() -> js_sys::Object {
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"capture".into(), &JsValue::TRUE);
+    let _ = js_sys::Reflect::set(&opts, &"once".into(), &JsValue::TRUE);
+    opts
+}
+
+fn shared(f: Box<dyn FnOnce()>) -> impl Fn() + Clone {
+    let slot = Rc::new(RefCell::new(Some(f)));
+    move || {
+        let f = slot.borrow_mut().take();
+        if let Some(f) = f {
+            f();
+        }
+    }
+}
+
+/// web-vitals' `whenActivated`: `f` now, or on `prerenderingchange` for a prerendered page.
+pub fn when_activated(f: fn()) {
+    if !prerendering() {
+        f();
+        return;
+    }
+    once("prerenderingchange", f);
+}
+
+/// Runs `f` on the next `kind` event at the window (capture, once). The page keeps this
+/// one-shot listener until the event; it frees itself when it runs.
+pub fn once(kind: &str, f: fn()) {
+    let cb = Closure::once_into_js(move |_: JsValue| f());
+    add_global_listener(kind, &guarded(cb.unchecked_ref()), &capture_once());
+}
+
+/// web-vitals' `whenIdleOrHidden`: at once when hidden; otherwise in an idle callback (at most
+/// 1 s away; a 0 ms timeout where `requestIdleCallback` is missing) or on the next
+/// `visibilitychange`, whichever comes first.
+pub fn when_idle_or_hidden(f: Box<dyn FnOnce()>) {
+    if is_hidden() {
+        f();
+        return;
+    }
+    // Whichever comes first runs `f`; the other finds nothing left to run. The idle callback
+    // always comes (and frees itself); the hidden listener is removed then, and its small
+    // one-shot closure is left to the page.
+    let run = shared(f);
+    let run_idle = run.clone();
+    let on_hide = Closure::once_into_js(move |_: JsValue| run());
+    let on_hide = guarded(on_hide.unchecked_ref());
+    let idle = {
+        let on_hide = on_hide.clone();
+        Closure::once_into_js(move || {
+            remove_global_listener("visibilitychange", &on_hide, true);
+            run_idle();
+        })
+    };
+    let idle = guarded(idle.unchecked_ref());
+    add_global_listener("visibilitychange", &on_hide, &capture_once());
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"timeout".into(), &JsValue::from_f64(1000.0));
+    if request_idle_callback(&idle, &opts).is_err() {
+        set_timeout(&idle, 0.0);
+    }
+}
+
+/// Runs `f` after two animation frames (web-vitals' `doubleRAF`): the first paint after a restore.
+pub fn after_double_raf(f: Box<dyn FnOnce()>) {
+    let inner = Closure::once_into_js(move || {
+        let outer = Closure::once_into_js(f);
+        request_animation_frame(&guarded(outer.unchecked_ref()));
+    });
+    request_animation_frame(&guarded(inner.unchecked_ref()));
+}
