@@ -86,16 +86,20 @@ impl Loki {
             }
         }
         let body = serde_json::json!({ "streams": streams.into_iter().map(|(stream, values)| serde_json::json!({"stream": stream, "values": values})).collect::<Vec<_>>() });
-        if let Err(e) = self
-            .client
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-        {
-            tracing::warn!("loki push failed: {e}");
-        }
+        post_json(&self.client, &self.url, &body, "loki push").await;
+    }
+}
+
+/// POSTs a JSON body; a failure is logged (the collector's own log), never fatal.
+async fn post_json(client: &reqwest::Client, url: &str, body: &serde_json::Value, what: &str) {
+    if let Err(e) = client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .and_then(|r| r.error_for_status())
+    {
+        tracing::warn!("{what} failed: {e}");
     }
 }
 
@@ -114,16 +118,7 @@ impl Otlp {
     }
 
     pub async fn send(&self, body: serde_json::Value) {
-        if let Err(e) = self
-            .client
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-        {
-            tracing::warn!("otlp export failed: {e}");
-        }
+        post_json(&self.client, &self.url, &body, "otlp export").await;
     }
 }
 
