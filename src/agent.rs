@@ -4,10 +4,12 @@
 
 use crate::browser::bindings::{console_warn, date_now, Host};
 use crate::browser::listener::{Listener, Timeout};
+use crate::browser::meta;
 use crate::browser::storage::{self, Store};
-use crate::browser::{meta, transport};
+use crate::browser::transport::{self, Answers, Post};
 use crate::config::{Config, Transport};
 use crate::core::batch::{self, Batch, Flush};
+use crate::core::outbox::{self, Answer, DropReason, Outbox, Route};
 use crate::core::payload::{self, App, Encoded, Item, Meta, User};
 use crate::core::session::{self, Admit, ErrorBuffer, Session};
 use std::any::Any;
@@ -33,6 +35,10 @@ pub struct Agent {
     /// Bodies made under an earlier meta, waiting for the next flush.
     sealed: Vec<String>,
     timer: Option<Timeout>,
+    /// The scheduled resend of the offline queue.
+    retry: Option<Timeout>,
+    outbox: Outbox,
+    _answers: Option<Answers>,
     paused: bool,
     session: Session,
     held: ErrorBuffer,
@@ -64,59 +70,84 @@ pub fn push(item: Item) {
     }
 }
 
-/// What leaves in one flush: bodies plus where and how to send them.
+/// What leaves in one flush: bodies (each with its request id and whether it needs
+/// `keepalive`) plus where and how to send them.
 struct Outgoing {
-    bodies: Vec<String>,
+    sends: Vec<(u32, String, bool)>,
     url: String,
     transport: Transport,
     api_key: Option<String>,
     session_id: String,
 }
 
-/// Sends everything queued now. The sending happens outside the agent's borrow, since
-/// `fetch` may be our own wrapper, which calls back into the agent.
+/// Sends everything queued now.
 pub fn flush() {
+    flush_with(false);
+}
+
+/// Sends everything queued now, as the page is being left or hidden (`pagehide`,
+/// `visibilitychange`, `freeze`): with `keepalive`, so the requests outlive the page.
+pub fn flush_leaving() {
+    flush_with(true);
+}
+
+fn flush_with(leaving: bool) {
     crate::browser::errors::before_flush();
-    let Some(Some(out)) = with(|a| a.take_outgoing()) else {
-        return;
-    };
-    for body in &out.bodies {
-        if transport::backing_off() {
-            // The collector said 429: these wait for the retry it asked for.
-            transport::keep_for_later(body);
-            continue;
-        }
-        match out.transport {
-            Transport::Beacon => {
-                transport::beacon(&out.url, body);
-            }
-            Transport::Fetch => {
-                let keepalive = transport::page_hidden() && body.len() <= batch::MAX_BODY_BYTES;
-                transport::fetch(
-                    &out.url,
-                    body,
-                    out.api_key.as_deref(),
-                    Some(&out.session_id),
-                    keepalive,
-                );
-            }
-        }
+    let leaving = leaving || transport::page_hidden();
+    if let Some(Some(out)) = with(|a| a.take_outgoing(leaving)) {
+        send(out, leaving);
     }
 }
 
-/// Sends the bodies kept in the offline queue, with the configured transport's headers.
+/// Puts bodies on the wire outside the agent's borrow (a page's `fetch` wrapper or a beacon
+/// may call back into the agent). Bodies the browser refused at once are answered `Failed`.
+fn send(out: Outgoing, leaving: bool) {
+    let mut answered = Vec::new();
+    for (id, body, keepalive) in &out.sends {
+        let post = |session_id: Option<&str>, keepalive: bool| {
+            transport::post(&Post {
+                id: *id,
+                url: &out.url,
+                body,
+                api_key: out.api_key.as_deref(),
+                session_id,
+                keepalive,
+            })
+        };
+        let started = match out.transport {
+            Transport::Beacon if transport::beacon(&out.url, body) => {
+                // The browser took it: no answer will come, and none is needed.
+                answered.push((*id, Answer::Accepted));
+                continue;
+            }
+            // Refused while the page is being left: the shared in-flight budget is spent and
+            // a keepalive fetch would be refused too; while visible, a plain request (no budget).
+            Transport::Beacon => !leaving && post(None, false),
+            Transport::Fetch => post(Some(&out.session_id), *keepalive),
+        };
+        if !started {
+            answered.push((*id, Answer::Failed));
+        }
+    }
+    for (id, answer) in answered {
+        on_answer(id, answer);
+    }
+}
+
+/// An answer of the transport: the outbox decides, the agent carries it out.
+fn on_answer(id: u32, answer: Answer) {
+    let flush_now = with(|a| a.on_answer(id, answer)).unwrap_or(false);
+    if flush_now {
+        flush();
+    }
+}
+
+/// Sends the bodies kept in the offline queue (not while paused, nor while the collector asked
+/// us to wait: they stay in storage).
 pub fn resend_kept() {
-    let Some((url, api_key, session)) = with(|a| {
-        let fetch = a.config.effective_transport() == Transport::Fetch;
-        (
-            a.config.url.clone(),
-            a.config.api_key.clone(),
-            fetch.then(|| a.session.id.clone()),
-        )
-    }) else {
-        return;
-    };
-    transport::send_kept(&url, api_key.as_deref(), session.as_deref());
+    if let Some(Some(out)) = with(|a| a.take_kept()) {
+        send(out, false);
+    }
 }
 
 /// Starts the agent; the caller has validated `config`.
@@ -137,7 +168,10 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         st.inactivity_timeout,
         st.max_session_duration,
     );
-    storage::set(store, SESSION_KEY, &session.encode());
+    if !config.paused {
+        // Consent: a paused agent writes nothing, the session included.
+        storage::set(store, SESSION_KEY, &session.encode());
+    }
     let app = App {
         name: config.app.name.clone(),
         version: config.app.version.clone(),
@@ -168,13 +202,17 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
                 false,
                 move |_| {
                     if d.visibility_state() == web_sys::VisibilityState::Hidden {
-                        flush();
+                        flush_leaving();
                     }
                 },
             ));
+            // A frozen page (Chrome's page lifecycle) may be discarded without `pagehide`.
+            listeners.extend(Listener::new(doc.unchecked_ref(), "freeze", false, |_| {
+                flush_leaving()
+            }));
         }
         listeners.extend(Listener::new(w.unchecked_ref(), "pagehide", true, |_| {
-            flush()
+            flush_leaving()
         }));
     }
     let agent = Agent {
@@ -188,6 +226,9 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         meta_json: None,
         resource_json,
         timer: None,
+        retry: None,
+        outbox: Outbox::default(),
+        _answers: None,
         session,
         session_written: now,
         warned_before_send: false,
@@ -201,6 +242,12 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         }
         Err(_) => Err("wasm-rum is busy starting".to_string()),
     })?;
+    with(|a| {
+        a._answers = Some(Answers::install(on_answer));
+        if !a.paused {
+            a.take_stored_drops();
+        }
+    });
     // What earlier page views could not send goes first.
     resend_kept();
     // Features install after the agent is in place, since their callbacks push into it.
@@ -268,8 +315,11 @@ impl Agent {
             Admit::Held => return false,
         };
         if !was_sampled {
-            // Promoted by its first exception: the decision is stored, so reloads keep it.
+            // Promoted by its first exception: the decision is stored, so reloads keep it, and
+            // what the buffer let go is reported (an unsampled session reports nothing).
             self.on_session_change();
+            let lost = std::mem::take(&mut self.held.dropped);
+            self.count_drop(DropReason::SamplingBuffer, lost);
         }
         let mut send_now = false;
         for encoded in out {
@@ -378,19 +428,156 @@ impl Agent {
         ));
     }
 
-    fn take_outgoing(&mut self) -> Option<Outgoing> {
+    /// The bodies to send now, each routed by the outbox: those that go are in flight (kept
+    /// until their answer), those that must wait are in the offline queue.
+    fn take_outgoing(&mut self, leaving: bool) -> Option<Outgoing> {
         self.timer = None;
         self.seal();
         if self.sealed.is_empty() {
             return None;
         }
-        Some(Outgoing {
-            bodies: std::mem::take(&mut self.sealed),
+        let bodies = std::mem::take(&mut self.sealed);
+        Some(self.route(bodies, leaving))
+    }
+
+    /// The offline queue's bodies to send again (they stay stored until each has arrived),
+    /// unless paused, backing off, or already being sent.
+    fn take_kept(&mut self) -> Option<Outgoing> {
+        if self.paused || self.outbox.resending() {
+            return None;
+        }
+        let now = date_now();
+        if self.outbox.backing_off(now) {
+            // Too early (a timer may fire a little before the wait is over): try again then.
+            let wait = self.outbox.backoff_left(now);
+            if let Some(ms) = self.outbox.want_retry(wait) {
+                self.schedule_retry(ms);
+            }
+            return None;
+        }
+        let bodies = transport::kept();
+        if bodies.is_empty() {
+            return None;
+        }
+        let sends = bodies
+            .into_iter()
+            .map(|body| (self.outbox.sent(body.clone(), false, true), body, false))
+            .collect();
+        Some(self.outgoing(sends))
+    }
+
+    fn route(&mut self, bodies: Vec<String>, leaving: bool) -> Outgoing {
+        let now = date_now();
+        let mut sends = Vec::new();
+        for body in bodies {
+            match self.outbox.route(now, body.len(), leaving) {
+                Route::Keep => self.keep(body),
+                Route::Send { keepalive } => {
+                    let id = self.outbox.sent(body.clone(), keepalive, false);
+                    sends.push((id, body, keepalive));
+                }
+            }
+        }
+        self.outgoing(sends)
+    }
+
+    fn outgoing(&self, sends: Vec<(u32, String, bool)>) -> Outgoing {
+        Outgoing {
+            sends,
             url: self.config.url.clone(),
             transport: self.config.effective_transport(),
             api_key: self.config.api_key.clone(),
             session_id: self.session.id.clone(),
-        })
+        }
+    }
+
+    /// Puts a body in the offline queue for a retry or the next page view (while paused, with
+    /// consent withdrawn, nothing is written: it is let go).
+    fn keep(&mut self, body: String) {
+        if self.paused {
+            return;
+        }
+        let lost = transport::keep_for_later(body);
+        self.count_drop(DropReason::QueueOverflow, lost);
+    }
+
+    /// Counts items dropped for `reason`; stored at once, so the count survives the page.
+    pub fn count_drop(&mut self, reason: DropReason, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.outbox.drops.add(reason, n);
+        if !self.paused {
+            transport::store_drops(&self.outbox.drops);
+        }
+    }
+
+    /// Adopts the counts an earlier page view stored and could not report.
+    fn take_stored_drops(&mut self) {
+        let stored = transport::take_stored_drops();
+        self.outbox.drops.merge(&stored);
+        transport::store_drops(&self.outbox.drops);
+    }
+
+    /// Carries out what the outbox decided on an answer; returns whether a flush is wanted.
+    fn on_answer(&mut self, id: u32, answer: Answer) -> bool {
+        let outcome = self.outbox.answer(id, answer, date_now());
+        if outcome.renew_session {
+            self.renew_session();
+        }
+        if let Some(body) = outcome.keep {
+            self.keep(body);
+        }
+        if let Some(body) = outcome.delivered_from_queue {
+            transport::delivered(&body);
+        }
+        if let Some(ms) = outcome.retry_in {
+            self.schedule_retry(ms);
+        }
+        if matches!(answer, Answer::Accepted | Answer::SessionInvalid) {
+            return self.report_drops();
+        }
+        false
+    }
+
+    /// Resends the offline queue after `ms` (not while paused: `resume()` sends it).
+    fn schedule_retry(&mut self, ms: f64) {
+        if self.paused {
+            self.outbox.retry_ran();
+            return;
+        }
+        self.retry = Some(Timeout::new(ms, || {
+            with(|a| {
+                a.retry = None;
+                a.outbox.retry_ran();
+            });
+            resend_kept();
+        }));
+    }
+
+    /// The collector is reachable: what was dropped on the way is reported, one
+    /// `wasm-rum.items_dropped` event per reason.
+    fn report_drops(&mut self) -> bool {
+        if self.paused || self.outbox.drops.is_empty() {
+            return false;
+        }
+        let mut flush_now = false;
+        for (reason, n) in self.outbox.drops.take() {
+            let mut count = String::new();
+            crate::core::json::push_u64(&mut count, n);
+            flush_now |= self.push(Item::Event(payload::Event {
+                name: outbox::DROPPED_EVENT.into(),
+                domain: String::new(),
+                attributes: vec![
+                    ("reason".into(), reason.name().into()),
+                    ("count".into(), count),
+                ],
+                timestamp: date_now(),
+                trace: None,
+            }));
+        }
+        transport::store_drops(&self.outbox.drops);
+        flush_now
     }
 
     /// Sets or clears the user.
@@ -415,17 +602,26 @@ impl Agent {
         (&self.session.id, self.session.sampled)
     }
 
-    /// Stops collecting (consent withdrawn): drops what is queued, keeps nothing.
+    /// Stops collecting (consent withdrawn): drops what is queued, keeps nothing, sends
+    /// nothing (the resend of the offline queue is cancelled; the queue stays in storage).
     pub fn pause(&mut self) {
         self.paused = true;
         self.batch.take();
         self.sealed.clear();
         self.timer = None;
+        self.retry = None;
+        self.outbox.retry_ran();
     }
 
-    /// Collects again.
-    pub fn resume(&mut self) {
+    /// Collects again: the session is stored, and what earlier page views kept goes out.
+    pub fn resume(&mut self) -> bool {
+        if !self.paused {
+            return false;
+        }
         self.paused = false;
+        self.store_session();
+        self.take_stored_drops();
+        true
     }
 
     /// Whether collection is paused.

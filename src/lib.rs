@@ -160,7 +160,9 @@ mod api {
 
         /// Collects again after `pause()`.
         pub fn resume(&self) {
-            agent::with(|a| a.resume());
+            if agent::with(|a| a.resume()) == Some(true) {
+                agent::resend_kept();
+            }
         }
 
         /// Hands every queued item to the browser now.

@@ -26,10 +26,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = navigator, js_name = sendBeacon, catch)]
     pub fn send_beacon(url: &str, body: &str) -> Result<bool, JsValue>;
 
-    /// The page's `fetch` as it is now (used for the fetch transport, with a plain init object).
-    #[wasm_bindgen(js_name = fetch, catch)]
-    pub fn fetch_with_init(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
-
     /// `Date.now()`
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
@@ -49,6 +45,28 @@ extern "C" {
     /// `clearTimeout(id)`
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
+}
+
+// --- transport ---
+
+#[wasm_bindgen(module = "/js/send.js")]
+extern "C" {
+    /// `post(id, url, body, contentType, apiKey, sessionId, keepalive)` through the page's
+    /// original `fetch` (js/send.js); false when it could not start.
+    #[wasm_bindgen(js_name = post)]
+    pub fn send_post(
+        id: u32,
+        url: &str,
+        body: &str,
+        content_type: &str,
+        api_key: Option<&str>,
+        session_id: Option<&str>,
+        keepalive: bool,
+    ) -> bool;
+
+    /// Sets the one function every answer goes to (`undefined`: none).
+    #[wasm_bindgen(js_name = onAnswer)]
+    pub fn send_answers_to(f: &JsValue);
 }
 
 // --- tracing ---

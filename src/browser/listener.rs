@@ -100,9 +100,9 @@ impl Drop for Timeout {
     }
 }
 
-/// Runs `f` once after `ms` milliseconds; the closure frees itself when it has run. For
-/// one-shot work that is never cancelled.
+/// Runs `f` once after `ms` milliseconds, through the guard; the closure frees itself when it
+/// has run. For one-shot work that is never cancelled.
 pub fn defer(ms: f64, f: impl FnOnce() + 'static) {
     let cb: JsValue = Closure::once_into_js(f);
-    set_timeout(cb.unchecked_ref(), ms);
+    set_timeout(&guarded(cb.unchecked_ref()), ms);
 }

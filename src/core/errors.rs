@@ -17,8 +17,8 @@ pub const MAX_FRAMES: usize = 50;
 /// Length of the rate-limit window.
 pub const WINDOW_MS: f64 = 60_000.0;
 
-/// The event that reports how many errors the rate limit dropped.
-pub const DROPPED_EVENT: &str = "wasm-rum.errors_dropped";
+/// The event that reports how many errors the rate limit dropped (with `reason: rate_limit`).
+pub use super::outbox::DROPPED_EVENT;
 
 /// Parses a `stack` string as V8 (Chrome, Edge, Node), SpiderMonkey (Firefox) or JavaScriptCore
 /// (Safari) print it, innermost frame first. Lines that are not frames (the message, blank
@@ -382,7 +382,7 @@ impl Errors {
         self.limiter.window_end()
     }
 
-    /// The `wasm-rum.errors_dropped` event with the number dropped since the last report,
+    /// The `wasm-rum.items_dropped` event (`reason: rate_limit`) with the number dropped since the last report,
     /// if any were.
     pub fn dropped_report(&mut self, now: f64) -> Option<Event> {
         let n = self.limiter.take_dropped();
@@ -394,7 +394,13 @@ impl Errors {
         Some(Event {
             name: DROPPED_EVENT.into(),
             domain: String::new(),
-            attributes: vec![("count".into(), count)],
+            attributes: vec![
+                (
+                    "reason".into(),
+                    super::outbox::DropReason::RateLimit.name().into(),
+                ),
+                ("count".into(), count),
+            ],
             timestamp: now,
             trace: None,
         })
@@ -682,10 +688,13 @@ https://shop.example.com/old-safari.js:7:2
         sent += e.release().is_some() as u32;
         assert_eq!(sent, 30);
         let report = e.dropped_report(20_000.0).expect("drops are reported");
-        assert_eq!(report.name, "wasm-rum.errors_dropped");
+        assert_eq!(report.name, "wasm-rum.items_dropped");
         assert_eq!(
             report.attributes,
-            vec![("count".to_string(), "9970".to_string())]
+            vec![
+                ("reason".to_string(), "rate_limit".to_string()),
+                ("count".to_string(), "9970".to_string())
+            ]
         );
         assert!(e.dropped_report(20_001.0).is_none(), "reported once");
         // The next minute has fresh slots.

@@ -3,8 +3,8 @@
 pub mod batch;
 pub mod errors;
 pub mod json;
+pub mod outbox;
 pub mod payload;
-pub mod queue;
 pub mod rand;
 pub mod session;
 pub mod time;

@@ -276,7 +276,7 @@ test('an error storm of 10 000 throws sends a bounded number of items, the page 
   try {
     await s.page.goto(`${s.site.origin}/`);
     const storm = await s.page.waitForFunction(() => window.storm, null, { timeout: 60000 }).then((h) => h.jsonValue());
-    const [dropped] = await s.collector.waitForItems('events', (e) => e.name === 'wasm-rum.errors_dropped', { timeout: 15000 });
+    const [dropped] = await s.collector.waitForItems('events', (e) => e.name === 'wasm-rum.items_dropped' && e.attributes.reason === 'rate_limit', { timeout: 15000 });
     const sent = s.collector.items('exceptions').filter((e) => e.value.startsWith('storm '));
     console.log(`storm: ${sent.length} items sent, ${dropped.attributes.count} dropped, total ${storm.total.toFixed(0)} ms, ${storm.ticks} timer ticks, longest gap ${storm.maxGap.toFixed(0)} ms`);
     assert.ok(sent.length <= 30 + 2, `at most maxPerMinute (+ a few) items, got ${sent.length}`);
@@ -285,7 +285,7 @@ test('an error storm of 10 000 throws sends a bounded number of items, the page 
     assert.ok(storm.ticks > 0, 'a timer kept ticking');
     assert.ok(storm.total < 10000, `the storm took ${storm.total} ms`);
     assert.ok(storm.maxGap < 250, `longest main-thread gap ${storm.maxGap} ms`);
-    const line = await waitFor(() => s.collector.logs().find((l) => l.kind === 'event' && l.event_name === 'wasm-rum.errors_dropped'), { what: 'dropped log line' });
+    const line = await waitFor(() => s.collector.logs().find((l) => l.kind === 'event' && l.event_name === 'wasm-rum.items_dropped' && l.event_data_reason === 'rate_limit'), { what: 'dropped log line' });
     assert.equal(line.event_data_count, dropped.attributes.count);
   } finally {
     await s.close();
