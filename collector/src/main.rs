@@ -1,8 +1,9 @@
-//! The collector binary: flags, listener, graceful shutdown.
+//! The collector binary: flags, listener, bounded graceful shutdown.
 
 use clap::Parser;
 use std::io::Write;
 use std::sync::Arc;
+use wasm_rum_collector::serve::{self, ConnectionLimits};
 use wasm_rum_collector::{router, AppState, Args};
 
 async fn shutdown_signal() {
@@ -48,29 +49,27 @@ async fn main() {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| args.listen.clone());
+    let limits = ConnectionLimits {
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        max_connections: serve::fit_to_fd_limit(args.max_connections),
+    };
     println!("wasm-rum-collector listening on http://{addr}");
     let _ = std::io::stdout().flush();
-    if state.loki.is_some() {
-        let s = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                if let Some(l) = &s.loki {
-                    l.flush().await;
-                }
-            }
-        });
-    }
-    let served = axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-    if let Some(l) = &state.loki {
-        l.flush().await;
-    }
-    state.flush();
-    if let Err(e) = served {
-        eprintln!("wasm-rum-collector: server error: {e}");
-        std::process::exit(1);
-    }
+    // SIGTERM: stop accepting, let requests in flight finish (half the time at most), then let
+    // the sinks deliver what they hold until the whole time is up, and exit whatever they do.
+    let total = args.shutdown_timeout;
+    let signalled = serve::serve(
+        listener,
+        router(state.clone()),
+        limits,
+        shutdown_signal(),
+        total / 2,
+    )
+    .await;
+    let left = total.saturating_sub(signalled.elapsed());
+    state.flush(left).await;
+    let _ = std::io::stdout().flush();
+    // Connections still open, and sink threads stuck on a write, end with the process.
+    std::process::exit(0);
 }
