@@ -94,6 +94,9 @@ pub struct Args {
     /// Seconds from SIGTERM to exit at most: requests in flight finish, sinks deliver what they hold.
     #[arg(long, default_value = "8", value_parser = seconds)]
     pub shutdown_timeout: Duration,
+    /// Serve `GET /metrics` on this address only (not on `--listen`), e.g. a private interface.
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
 }
 
 /// Parses a flag given in seconds (decimals allowed: `0.5`).
@@ -672,13 +675,26 @@ async fn cors(State(state): State<Shared>, req: Request, next: Next) -> Response
     r
 }
 
-/// The HTTP routes.
-pub fn router(state: Shared) -> Router {
+/// The routes `--metrics-listen` serves: `GET /metrics` and `GET /-/ready`.
+pub fn metrics_router(state: Shared) -> Router {
     Router::new()
+        .route("/metrics", get(metrics_text))
+        .route("/-/ready", get(ready))
+        .with_state(state)
+}
+
+/// The HTTP routes (`GET /metrics` among them unless `--metrics-listen` serves it elsewhere).
+pub fn router(state: Shared) -> Router {
+    let routes = Router::new()
         .route("/collect", post(collect).options(preflight))
         .route("/collect/{key}", post(collect_with_key).options(preflight))
-        .route("/metrics/web-vitals", post(web_vitals).options(preflight))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics/web-vitals", post(web_vitals).options(preflight));
+    let routes = if state.args.metrics_listen.is_none() {
+        routes.route("/metrics", get(metrics_text))
+    } else {
+        routes
+    };
+    routes
         .route("/-/ready", get(ready))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(axum::extract::DefaultBodyLimit::disable())

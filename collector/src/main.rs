@@ -4,7 +4,7 @@ use clap::Parser;
 use std::io::Write;
 use std::sync::Arc;
 use wasm_rum_collector::serve::{self, ConnectionLimits};
-use wasm_rum_collector::{router, AppState, Args};
+use wasm_rum_collector::{metrics_router, router, AppState, Args};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -54,16 +54,42 @@ async fn main() {
         body_timeout: args.body_timeout,
         max_connections: serve::fit_to_fd_limit(args.max_connections),
     };
+    let metrics_listener = match &args.metrics_listen {
+        None => None,
+        Some(a) => match tokio::net::TcpListener::bind(a).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("wasm-rum-collector: cannot listen on {a}: {e}");
+                std::process::exit(2);
+            }
+        },
+    };
     println!("wasm-rum-collector listening on http://{addr}");
+    if let Some(Ok(a)) = metrics_listener.as_ref().map(|l| l.local_addr()) {
+        println!("wasm-rum-collector metrics on http://{a}/metrics");
+    }
     let _ = std::io::stdout().flush();
     // SIGTERM: stop accepting, let requests in flight finish (half the time at most), then let
     // the sinks deliver what they hold until the whole time is up, and exit whatever they do.
     let total = args.shutdown_timeout;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    if let Some(l) = metrics_listener {
+        let app = metrics_router(state.clone());
+        let (limits, stopped) = (limits.clone(), signal(stopping.clone()));
+        tokio::spawn(serve::serve(l, app, limits, stopped, total / 2));
+    }
     let signalled = serve::serve(
         listener,
         router(state.clone()),
         limits,
-        shutdown_signal(),
+        signal(stopping),
         total / 2,
     )
     .await;

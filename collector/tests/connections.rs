@@ -162,3 +162,29 @@ async fn more_slow_sockets_than_file_descriptors_do_not_lock_out_a_normal_post()
     assert_eq!(status, Some(202), "answered within 15 s");
     assert!(c.fds() <= 256);
 }
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_on_its_own_address_only() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let c = Collector::start(&["--metrics-listen", &metrics_addr]);
+    let (status, _) = normal_post(&c, Duration::from_secs(5)).await;
+    assert_eq!(status, Some(202));
+    let public = client().get(c.url("/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404, "no /metrics on the public address");
+    let private = client()
+        .get(format!("http://{metrics_addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 200);
+    let text = private.text().await.unwrap();
+    assert!(
+        text.contains("rum_payloads_total{result=\"accepted\",reason=\"\"} 1"),
+        "{text}"
+    );
+}

@@ -27,7 +27,7 @@ pub(super) fn spawn(
     mut out: Output,
     mut inbox: Inbox<String>,
 ) -> std::io::Result<oneshot::Receiver<()>> {
-    let runtime = tokio::runtime::Handle::current();
+    let runtime = tokio::runtime::Handle::try_current().map_err(std::io::Error::other)?;
     let (done, finished) = oneshot::channel();
     std::thread::Builder::new()
         .name(format!("{}-sink", inbox.sink))
