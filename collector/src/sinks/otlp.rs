@@ -49,3 +49,19 @@ pub(super) fn spawn(
     });
     finished
 }
+
+#[cfg(test)]
+mod tests {
+    use super::encode;
+
+    #[test]
+    fn several_payloads_make_one_export_with_all_their_resource_spans() {
+        let a = br#"[{"resource":{"attributes":[]},"scopeSpans":[]}]"#.to_vec();
+        let empty = b"[]".to_vec();
+        let b = br#"[{"scopeSpans":[{"spans":[]}]},{"scopeSpans":[]}]"#.to_vec();
+        let body: serde_json::Value = serde_json::from_slice(&encode(vec![a, empty, b])).unwrap();
+        let rs = body["resourceSpans"].as_array().unwrap();
+        assert_eq!(rs.len(), 3);
+        assert_eq!(rs[1]["scopeSpans"][0]["spans"], serde_json::json!([]));
+    }
+}
