@@ -64,11 +64,13 @@ async fn main() {
             }
         },
     };
-    println!("wasm-rum-collector listening on http://{addr}");
+    // Not println!: it panics when stdout is closed (a test that has read the first line).
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "wasm-rum-collector listening on http://{addr}");
     if let Some(Ok(a)) = metrics_listener.as_ref().map(|l| l.local_addr()) {
-        println!("wasm-rum-collector metrics on http://{a}/metrics");
+        let _ = writeln!(out, "wasm-rum-collector metrics on http://{a}/metrics");
     }
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
     // SIGTERM: stop accepting, let requests in flight finish (half the time at most), then let
     // the sinks deliver what they hold until the whole time is up, and exit whatever they do.
     let total = args.shutdown_timeout;

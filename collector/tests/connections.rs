@@ -98,7 +98,14 @@ async fn normal_post(c: &Collector, timeout: Duration) -> (Option<u16>, Duration
         .body(full_payload("shop").to_string())
         .send()
         .await;
-    (r.ok().map(|r| r.status().as_u16()), started.elapsed())
+    let took = started.elapsed();
+    match r {
+        Ok(r) => (Some(r.status().as_u16()), took),
+        Err(e) => {
+            eprintln!("the normal POST failed after {took:?}: {e:?}");
+            (None, took)
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
