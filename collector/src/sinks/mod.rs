@@ -96,40 +96,42 @@ impl SinkMetrics {
         m
     }
 
-    /// Creates a sink's series at zero, so they are there before anything happens.
-    fn declare(&self, sink: &str) {
-        let _ = self.sent.get_or_create(&label(sink));
-        let _ = self.pending.get_or_create(&label(sink));
-        for r in DropReason::ALL {
-            let _ = self.dropped.get_or_create(&drop_label(sink, r));
+    /// One sink's series, created at zero so they are there before anything happens; the
+    /// handles are kept so that counting an item takes no lock and no allocation.
+    fn for_sink(&self, sink: &str) -> SinkCounters {
+        SinkCounters {
+            sent: self.sent.get_or_create(&label(sink)).clone(),
+            pending: self.pending.get_or_create(&label(sink)).clone(),
+            dropped: DropReason::ALL
+                .map(|r| self.dropped.get_or_create(&drop_label(sink, r)).clone()),
         }
     }
+}
 
-    fn queued(&self, sink: &str, weight: u64) {
-        self.pending
-            .get_or_create(&label(sink))
-            .inc_by(weight as i64);
+/// The series of one sink.
+#[derive(Clone)]
+struct SinkCounters {
+    sent: Counter,
+    pending: Gauge,
+    dropped: [Counter; 4],
+}
+
+impl SinkCounters {
+    fn queued(&self, weight: u64) {
+        self.pending.inc_by(weight as i64);
     }
 
     /// Items that were queued are now delivered (`None`) or dropped for a reason.
-    fn finished(&self, sink: &str, weight: u64, outcome: Option<DropReason>) {
-        self.pending
-            .get_or_create(&label(sink))
-            .dec_by(weight as i64);
+    fn finished(&self, weight: u64, outcome: Option<DropReason>) {
+        self.pending.dec_by(weight as i64);
         match outcome {
-            None => self.sent.get_or_create(&label(sink)).inc_by(weight),
-            Some(r) => self.dropped(sink, weight, r),
+            None => self.sent.inc_by(weight),
+            Some(r) => self.dropped(weight, r),
         };
     }
 
-    fn dropped(&self, sink: &str, weight: u64, reason: DropReason) -> u64 {
-        self.dropped
-            .get_or_create(&drop_label(sink, reason))
-            .inc_by(weight)
-    }
-
-    fn pending_now(&self, sink: &str) -> i64 {
-        self.pending.get_or_create(&label(sink)).get()
+    fn dropped(&self, weight: u64, reason: DropReason) -> u64 {
+        self.dropped[reason as usize].inc_by(weight)
     }
 }
 
@@ -168,11 +170,10 @@ struct Entry<T> {
 
 /// The sending half of a sink's queue: never waits.
 struct Queue<T> {
-    sink: &'static str,
     tx: mpsc::Sender<Entry<T>>,
     bytes: Arc<AtomicUsize>,
     max_bytes: usize,
-    metrics: SinkMetrics,
+    counters: SinkCounters,
 }
 
 impl<T> Queue<T> {
@@ -180,11 +181,10 @@ impl<T> Queue<T> {
         let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);
         if before + bytes > self.max_bytes {
             self.bytes.fetch_sub(bytes, Ordering::Relaxed);
-            self.metrics
-                .dropped(self.sink, weight, DropReason::QueueFull);
+            self.counters.dropped(weight, DropReason::QueueFull);
             return;
         }
-        self.metrics.queued(self.sink, weight);
+        self.counters.queued(weight);
         let entry = Entry {
             item,
             bytes,
@@ -196,7 +196,7 @@ impl<T> Queue<T> {
                 mpsc::error::TrySendError::Full(_) => DropReason::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => DropReason::Shutdown,
             };
-            self.metrics.finished(self.sink, weight, Some(reason));
+            self.counters.finished(weight, Some(reason));
         }
     }
 }
@@ -206,7 +206,7 @@ struct Inbox<T> {
     sink: &'static str,
     rx: mpsc::Receiver<Entry<T>>,
     bytes: Arc<AtomicUsize>,
-    metrics: SinkMetrics,
+    counters: SinkCounters,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -237,7 +237,7 @@ impl<T> Inbox<T> {
     }
 
     fn finished(&self, weight: u64, outcome: Option<DropReason>) {
-        self.metrics.finished(self.sink, weight, outcome);
+        self.counters.finished(weight, outcome);
     }
 }
 
@@ -249,20 +249,19 @@ fn queue<T>(
 ) -> (Queue<T>, Inbox<T>) {
     let (tx, rx) = mpsc::channel(settings.queue_items.max(1));
     let bytes = Arc::new(AtomicUsize::new(0));
-    metrics.declare(sink);
+    let counters = metrics.for_sink(sink);
     (
         Queue {
-            sink,
             tx,
             bytes: bytes.clone(),
             max_bytes: settings.queue_bytes,
-            metrics: metrics.clone(),
+            counters: counters.clone(),
         },
         Inbox {
             sink,
             rx,
             bytes,
-            metrics: metrics.clone(),
+            counters,
             shutdown: shutdown.subscribe(),
         },
     )
@@ -418,10 +417,10 @@ impl Sinks {
         };
         let _ = tokio::time::timeout(limit, all).await;
         for sink in &self.names {
-            let left = self.metrics.pending_now(sink);
+            let counters = self.metrics.for_sink(sink);
+            let left = counters.pending.get();
             if left > 0 {
-                self.metrics
-                    .finished(sink, left as u64, Some(DropReason::Shutdown));
+                counters.finished(left as u64, Some(DropReason::Shutdown));
                 tracing::warn!("{sink} sink: {left} items not delivered at shutdown");
             }
         }
