@@ -2,13 +2,14 @@
 // `npm run bench`: size and runtime cost of wasm-rum beside the agents users would pick instead,
 // each installed from npm (scripts/bench/peers, pinned) and measured in the same run, plus the
 // collector's throughput. Writes BENCHMARKS.md. Figures are medians of several runs; quote ratios.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, writeFileSync, mkdtempSync, rmSync, statSync, copyFileSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCollector, collectorMarkdown } from './bench/collector.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'scripts', 'bench');
@@ -137,24 +138,10 @@ await browser.close();
 server.close();
 const med = Object.fromEntries(Object.entries(runtime).map(([id, r]) => [id, Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v.filter((x) => !Number.isNaN(x)))]))]));
 
-// 3. The collector: payloads per second and p99 latency from wrk, and its memory.
+// 3. The collector: payloads per second and p99 latency from wrk (16 and 50 connections), and its memory.
 let collectorRow = 'wrk or the release build is missing';
 try {
-  execFileSync('cargo', ['build', '--quiet', '--release', '-p', 'wasm-rum-collector'], { cwd: ROOT, env, stdio: 'inherit' });
-  const payload = JSON.stringify({ meta: { sdk: { name: 'wasm-rum', version: '0.1.0' }, app: { name: 'bench', environment: 'prod' }, session: { id: 'benchsession01' }, page: { url: 'https://shop.example/product/42' }, browser: { name: 'Chrome', mobile: false, viewportWidth: '1280', viewportHeight: '720' } },
-    measurements: [{ type: 'web-vitals', values: { lcp: 1234.5, delta: 1234.5 }, context: { rating: 'good', navigation_type: 'navigate' } }],
-    events: [{ name: 'click', domain: 'browser', attributes: { target: 'button#buy' } }],
-    logs: [{ message: 'checkout ready', level: 'info', context: { step: '2' } }] });
-  writeFileSync(join(work, 'post.lua'), `wrk.method = "POST"\nwrk.body = ${JSON.stringify(payload)}\nwrk.headers["Content-Type"] = "text/plain;charset=UTF-8"\n`);
-  const col = spawn(join(ROOT, 'target', 'release', 'wasm-rum-collector'), ['--listen', '127.0.0.1:0', '--rate-limit', '0', '--log-file', '/dev/null'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const base = await new Promise((resolve) => col.stdout.on('data', (d) => { const m = /listening on (http:\/\/[\d.:]+)/.exec(String(d)); if (m) resolve(m[1]); }));
-  const out = spawnSync('wrk', ['-t1', '-c16', '-d10s', '--latency', '-s', join(work, 'post.lua'), `${base}/collect`], { encoding: 'utf8' }).stdout || '';
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${col.pid}/status`, 'utf8'))?.[1] || 0);
-  col.kill();
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
-  const p99 = /99%\s+([\d.]+\w+)/.exec(out)?.[1];
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] || '0';
-  collectorRow = `${Math.round(Number(rps))} payloads/s, p99 latency ${p99}, ${non2xx} non-2xx, RSS ${(rss / 1024).toFixed(1)} MiB after the run (wrk: 1 thread, 16 connections, 10 s; a payload of a measurement, an event and a log; rate limit off; the client and the server share the machine's 2 cores)`;
+  collectorRow = collectorMarkdown(await benchCollector({ env }));
 } catch (e) {
   collectorRow = `failed: ${e.message.split('\n')[0]}`;
 }

@@ -5,6 +5,7 @@
 pub mod lines;
 pub mod metrics;
 pub mod payload;
+pub mod serve;
 pub mod sinks;
 
 use axum::body::{Body, Bytes};
@@ -16,11 +17,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use lines::Format;
 use metrics::Metrics;
-use sinks::{LineFile, Loki, Otlp};
+use sinks::Sinks;
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Command-line flags.
 #[derive(Debug, Clone, clap::Parser)]
@@ -66,6 +67,44 @@ pub struct Args {
     /// Append every accepted request (path, headers, body) as a JSON line: for tests and the demo.
     #[arg(long)]
     pub dump_file: Option<String>,
+    /// Items each sink (file, dump, loki, otlp) queues; past it, new items are dropped and counted.
+    #[arg(long, default_value_t = 10_000)]
+    pub sink_queue: usize,
+    /// Bytes (estimated) each sink queues; past it, new items are dropped and counted.
+    #[arg(long, default_value_t = 32 * 1024 * 1024)]
+    pub sink_queue_bytes: usize,
+    /// Seconds to connect to Loki or the OTLP endpoint.
+    #[arg(long, default_value = "2", value_parser = seconds)]
+    pub sink_connect_timeout: Duration,
+    /// Seconds for one push to Loki or the OTLP endpoint (connect, send, answer).
+    #[arg(long, default_value = "10", value_parser = seconds)]
+    pub sink_request_timeout: Duration,
+    /// Seconds a failed push is retried (with backoff) before its items are dropped.
+    #[arg(long, default_value = "30", value_parser = seconds)]
+    pub sink_retry_for: Duration,
+    /// Seconds a connection may take to send a request's headers (and may stay idle between requests).
+    #[arg(long, default_value = "10", value_parser = seconds)]
+    pub header_timeout: Duration,
+    /// Seconds a request may take from its headers to the answer (reading the body included): 408 past it.
+    #[arg(long, default_value = "10", value_parser = seconds)]
+    pub body_timeout: Duration,
+    /// Open connections at most; more wait in the listen backlog. Lowered to fit the open-file limit.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds from SIGTERM to exit at most: requests in flight finish, sinks deliver what they hold.
+    #[arg(long, default_value = "8", value_parser = seconds)]
+    pub shutdown_timeout: Duration,
+    /// Serve `GET /metrics` on this address only (not on `--listen`), e.g. a private interface.
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
+}
+
+/// Parses a flag given in seconds (decimals allowed: `0.5`).
+fn seconds(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Duration::try_from_secs_f64(v).map_err(|_| format!("{s:?} is not a duration in seconds"))
 }
 
 struct Bucket {
@@ -77,44 +116,45 @@ struct Bucket {
 pub struct AppState {
     pub args: Args,
     pub metrics: Metrics,
-    log: LineFile,
-    dump: Option<LineFile>,
-    pub loki: Option<Loki>,
-    otlp: Option<Arc<Otlp>>,
+    pub sinks: Sinks,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl AppState {
-    /// Opens the sinks named by `args`.
+    /// Opens the sinks named by `args` and starts their tasks (inside a tokio runtime).
     pub fn new(args: Args) -> std::io::Result<AppState> {
-        let client = reqwest::Client::new();
+        let mut metrics = Metrics::new(args.max_pages);
+        let sink_metrics = sinks::SinkMetrics::register(&mut metrics.registry);
+        let sinks = Sinks::start(
+            sinks::Targets {
+                log_file: args.log_file.as_deref(),
+                dump_file: args.dump_file.as_deref(),
+                loki_url: args.loki_url.as_deref(),
+                otlp_endpoint: args.otlp_endpoint.as_deref(),
+            },
+            &sinks::SinkSettings {
+                queue_items: args.sink_queue,
+                queue_bytes: args.sink_queue_bytes,
+                connect_timeout: args.sink_connect_timeout,
+                request_timeout: args.sink_request_timeout,
+                retry_for: args.sink_retry_for,
+            },
+            sink_metrics,
+        )?;
         Ok(AppState {
-            metrics: Metrics::new(args.max_pages),
-            log: LineFile::open(args.log_file.as_deref())?,
-            dump: args
-                .dump_file
-                .as_deref()
-                .map(sinks::dump_file)
-                .transpose()?,
-            loki: args
-                .loki_url
-                .as_deref()
-                .map(|u| Loki::new(u, client.clone())),
-            otlp: args
-                .otlp_endpoint
-                .as_deref()
-                .map(|u| Arc::new(Otlp::new(u, client.clone()))),
+            metrics,
+            sinks,
             buckets: Mutex::new(HashMap::new()),
             args,
         })
     }
 
     fn emit(&self, app: &str, kind: &str, kv: &lines::KeyVals) {
-        let line = lines::render(kv, self.args.log_format);
-        if let Some(loki) = &self.loki {
-            loki.push(app, kind, lines::render(kv, Format::Logfmt));
+        if self.sinks.has_loki() {
+            self.sinks
+                .loki_line(app, kind, lines::render(kv, Format::Logfmt));
         }
-        self.log.write_line(&line);
+        self.sinks.log_line(lines::render(kv, self.args.log_format));
     }
 
     /// Takes a token for `key`; Err(seconds to wait) when none is left.
@@ -142,11 +182,9 @@ impl AppState {
         }
     }
 
-    pub fn flush(&self) {
-        self.log.flush();
-        if let Some(d) = &self.dump {
-            d.flush();
-        }
+    /// Lets every sink deliver what it holds, for at most `limit`.
+    pub async fn flush(&self, limit: Duration) {
+        self.sinks.shutdown(limit).await;
     }
 }
 
@@ -249,7 +287,9 @@ fn content_type_ok(headers: &HeaderMap) -> bool {
 }
 
 fn dump(state: &AppState, path: &str, headers: &HeaderMap, content_length: usize, decoded: &[u8]) {
-    let Some(d) = &state.dump else { return };
+    if !state.sinks.has_dump() {
+        return;
+    }
     let mut h = serde_json::Map::new();
     for name in [
         "x-faro-session-id",
@@ -272,7 +312,7 @@ fn dump(state: &AppState, path: &str, headers: &HeaderMap, content_length: usize
         "headers": h,
         "body": body,
     });
-    d.write_line(&line.to_string());
+    state.sinks.dump_line(line.to_string());
 }
 
 async fn collect(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
@@ -372,12 +412,20 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
         state.emit(&app, "event", &lines::event(e, &p.meta));
     }
     if let Some(traces) = &p.traces {
-        if let Some(otlp) = &state.otlp {
-            if let Ok(full) = serde_json::from_slice::<serde_json::Value>(raw) {
-                let mut t = full.get("traces").cloned().unwrap_or_default();
+        if state.sinks.has_otlp() {
+            if let Ok(mut full) = serde_json::from_slice::<serde_json::Value>(raw) {
+                let mut t = full
+                    .get_mut("traces")
+                    .map(serde_json::Value::take)
+                    .unwrap_or_default();
                 enrich_resources(&mut t, &p.meta.app);
-                let otlp = otlp.clone();
-                tokio::spawn(async move { otlp.send(t).await });
+                let spans = traces
+                    .resource_spans
+                    .iter()
+                    .flat_map(|rs| &rs.scope_spans)
+                    .map(|ss| ss.spans.len() as u64)
+                    .sum();
+                state.sinks.traces(t, spans);
             }
         } else {
             for rs in &traces.resource_spans {
@@ -627,13 +675,26 @@ async fn cors(State(state): State<Shared>, req: Request, next: Next) -> Response
     r
 }
 
-/// The HTTP routes.
-pub fn router(state: Shared) -> Router {
+/// The routes `--metrics-listen` serves: `GET /metrics` and `GET /-/ready`.
+pub fn metrics_router(state: Shared) -> Router {
     Router::new()
+        .route("/metrics", get(metrics_text))
+        .route("/-/ready", get(ready))
+        .with_state(state)
+}
+
+/// The HTTP routes (`GET /metrics` among them unless `--metrics-listen` serves it elsewhere).
+pub fn router(state: Shared) -> Router {
+    let routes = Router::new()
         .route("/collect", post(collect).options(preflight))
         .route("/collect/{key}", post(collect_with_key).options(preflight))
-        .route("/metrics/web-vitals", post(web_vitals).options(preflight))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics/web-vitals", post(web_vitals).options(preflight));
+    let routes = if state.args.metrics_listen.is_none() {
+        routes.route("/metrics", get(metrics_text))
+    } else {
+        routes
+    };
+    routes
         .route("/-/ready", get(ready))
         .layer(middleware::from_fn_with_state(state.clone(), cors))
         .layer(axum::extract::DefaultBodyLimit::disable())

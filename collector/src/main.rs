@@ -1,9 +1,10 @@
-//! The collector binary: flags, listener, graceful shutdown.
+//! The collector binary: flags, listener, bounded graceful shutdown.
 
 use clap::Parser;
 use std::io::Write;
 use std::sync::Arc;
-use wasm_rum_collector::{router, AppState, Args};
+use wasm_rum_collector::serve::{self, ConnectionLimits};
+use wasm_rum_collector::{metrics_router, router, AppState, Args};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -48,29 +49,55 @@ async fn main() {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| args.listen.clone());
-    println!("wasm-rum-collector listening on http://{addr}");
-    let _ = std::io::stdout().flush();
-    if state.loki.is_some() {
-        let s = state.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                if let Some(l) = &s.loki {
-                    l.flush().await;
-                }
+    let limits = ConnectionLimits {
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
+        max_connections: serve::fit_to_fd_limit(args.max_connections),
+    };
+    let metrics_listener = match &args.metrics_listen {
+        None => None,
+        Some(a) => match tokio::net::TcpListener::bind(a).await {
+            Ok(l) => Some(l),
+            Err(e) => {
+                eprintln!("wasm-rum-collector: cannot listen on {a}: {e}");
+                std::process::exit(2);
             }
-        });
+        },
+    };
+    // Not println!: it panics when stdout is closed (a test that has read the first line).
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "wasm-rum-collector listening on http://{addr}");
+    if let Some(Ok(a)) = metrics_listener.as_ref().map(|l| l.local_addr()) {
+        let _ = writeln!(out, "wasm-rum-collector metrics on http://{a}/metrics");
     }
-    let served = axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
-    if let Some(l) = &state.loki {
-        l.flush().await;
+    let _ = out.flush();
+    // SIGTERM: stop accepting, let requests in flight finish (half the time at most), then let
+    // the sinks deliver what they hold until the whole time is up, and exit whatever they do.
+    let total = args.shutdown_timeout;
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    if let Some(l) = metrics_listener {
+        let app = metrics_router(state.clone());
+        let (limits, stopped) = (limits.clone(), signal(stopping.clone()));
+        tokio::spawn(serve::serve(l, app, limits, stopped, total / 2));
     }
-    state.flush();
-    if let Err(e) = served {
-        eprintln!("wasm-rum-collector: server error: {e}");
-        std::process::exit(1);
-    }
+    let signalled = serve::serve(
+        listener,
+        router(state.clone()),
+        limits,
+        signal(stopping),
+        total / 2,
+    )
+    .await;
+    let left = total.saturating_sub(signalled.elapsed());
+    state.flush(left).await;
+    let _ = std::io::stdout().flush();
+    // Connections still open, and sink threads stuck on a write, end with the process.
+    std::process::exit(0);
 }

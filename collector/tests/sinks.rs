@@ -7,8 +7,13 @@ use axum::Router;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use serde::Deserialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use support::{client, full_payload, Collector};
+use std::time::{Duration, Instant};
+use support::{client, full_payload, sample, scrape, Collector};
+
+/// Lines one `full_payload` makes: a log, an exception, two measurements, an event.
+const LINES_PER_PAYLOAD: f64 = 5.0;
 
 /// Loki's push API body (`/loki/api/v1/push`, JSON form).
 #[derive(Debug, Deserialize)]
@@ -112,4 +117,174 @@ async fn lines_are_pushed_to_loki_and_spans_to_otlp() {
     );
     // With an OTLP endpoint, spans are forwarded, not written as lines.
     assert!(!c.lines().iter().any(|l| l["kind"] == "span"));
+}
+
+/// An endpoint that accepts connections and never reads or answers: returns its base URL and the
+/// number of connections it has accepted (and holds open).
+async fn stalled_endpoint() -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let n = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            n.fetch_add(1, Ordering::Relaxed);
+            held.push(socket);
+        }
+    });
+    (format!("http://{addr}"), accepted)
+}
+
+/// A loopback address where nothing listens: connections are refused.
+fn refused_endpoint() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    format!("http://{addr}")
+}
+
+/// Posts `n` full payloads from `concurrency` clients; returns how many got 202.
+async fn post_many(c: &Collector, n: usize, concurrency: usize) -> usize {
+    let body = full_payload("shop").to_string();
+    let url = c.url("/collect");
+    let client = client();
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..concurrency {
+        let (client, url, body) = (client.clone(), url.clone(), body.clone());
+        let mine = n / concurrency + usize::from(w < n % concurrency);
+        tasks.spawn(async move {
+            let mut ok = 0;
+            for _ in 0..mine {
+                let r = client.post(&url).body(body.clone()).send().await.unwrap();
+                ok += usize::from(r.status() == 202);
+            }
+            ok
+        });
+    }
+    let mut ok = 0;
+    while let Some(r) = tasks.join_next().await {
+        ok += r.unwrap();
+    }
+    ok
+}
+
+fn dropped(s: &prometheus_parse::Scrape, sink: &str, reason: &str) -> f64 {
+    sample(
+        s,
+        "rum_sink_dropped_total",
+        &[("sink", sink), ("reason", reason)],
+    )
+    .unwrap_or(0.0)
+}
+
+/// Polls `/metrics` until `done` holds (or fails after `limit`).
+async fn wait_metrics(
+    c: &Collector,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&prometheus_parse::Scrape) -> bool,
+) -> prometheus_parse::Scrape {
+    let deadline = Instant::now() + limit;
+    loop {
+        let s = scrape(c).await;
+        if done(&s) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_sinks_keep_fds_and_memory_bounded_and_sigterm_still_exits() {
+    let (base, accepted) = stalled_endpoint().await;
+    let c = Collector::start(&[
+        "--loki-url",
+        &base,
+        "--otlp-endpoint",
+        &base,
+        "--rate-limit",
+        "0",
+    ]);
+    let before = (c.fds(), c.rss_kib());
+    let ok = post_many(&c, 5000, 16).await;
+    let (fds, rss) = (c.fds(), c.rss_kib());
+    eprintln!(
+        "stalled sinks: 5000 payloads, {ok} accepted; collector fds {} -> {fds}, RSS {} -> {rss} KiB; the endpoint accepted {} connections",
+        before.0,
+        before.1,
+        accepted.load(Ordering::Relaxed)
+    );
+    assert_eq!(ok, 5000, "every payload is acked");
+    assert!(fds < 100, "fds stay bounded: {fds}");
+    assert!(rss < 64 * 1024, "RSS stays bounded: {rss} KiB");
+
+    // Every line is accounted for: pending, or dropped (the queue is full while Loki hangs).
+    let s = scrape(&c).await;
+    let pending = sample(&s, "rum_sink_pending", &[("sink", "loki")]).unwrap();
+    let sent = sample(&s, "rum_sink_sent_total", &[("sink", "loki")]).unwrap();
+    let full = dropped(&s, "loki", "queue_full");
+    assert!(full > 0.0, "a full queue drops and counts");
+    let all_drops: f64 = ["queue_full", "timeout", "refused", "shutdown"]
+        .iter()
+        .map(|r| dropped(&s, "loki", r))
+        .sum();
+    assert_eq!(pending + sent + all_drops, 5000.0 * LINES_PER_PAYLOAD);
+
+    let stopped = c.stop_within(Duration::from_secs(10));
+    let (status, took) = stopped.expect("SIGTERM exits within 10 s with sinks stalled");
+    eprintln!("stalled sinks: SIGTERM to exit {took:?}");
+    assert!(status.success(), "{status}");
+}
+
+#[tokio::test]
+async fn refused_sinks_count_every_line_and_span_dropped_as_refused() {
+    let base = refused_endpoint();
+    let c = Collector::start(&[
+        "--loki-url",
+        &base,
+        "--otlp-endpoint",
+        &base,
+        "--sink-retry-for",
+        "1",
+    ]);
+    assert_eq!(post_many(&c, 20, 4).await, 20);
+    let s = wait_metrics(&c, Duration::from_secs(20), "refused drops", |s| {
+        dropped(s, "loki", "refused") >= 20.0 * LINES_PER_PAYLOAD
+            && dropped(s, "otlp", "refused") >= 20.0
+    })
+    .await;
+    assert_eq!(dropped(&s, "loki", "refused"), 20.0 * LINES_PER_PAYLOAD);
+    assert_eq!(dropped(&s, "otlp", "refused"), 20.0, "one span per payload");
+    assert_eq!(dropped(&s, "loki", "queue_full"), 0.0);
+    assert_eq!(
+        sample(&s, "rum_sink_sent_total", &[("sink", "loki")]),
+        Some(0.0)
+    );
+    // The log file is its own sink: it still has every line.
+    assert_eq!(c.lines().len(), 20 * LINES_PER_PAYLOAD as usize);
+}
+
+#[tokio::test]
+async fn a_sink_that_never_answers_times_out_and_counts_timeouts() {
+    let (base, _) = stalled_endpoint().await;
+    let c = Collector::start(&[
+        "--loki-url",
+        &base,
+        "--otlp-endpoint",
+        &base,
+        "--sink-request-timeout",
+        "0.3",
+        "--sink-retry-for",
+        "1",
+    ]);
+    assert_eq!(post_many(&c, 4, 1).await, 4);
+    let s = wait_metrics(&c, Duration::from_secs(20), "timeout drops", |s| {
+        dropped(s, "loki", "timeout") >= 4.0 * LINES_PER_PAYLOAD
+            && dropped(s, "otlp", "timeout") >= 4.0
+    })
+    .await;
+    assert_eq!(dropped(&s, "loki", "timeout"), 4.0 * LINES_PER_PAYLOAD);
+    assert_eq!(dropped(&s, "otlp", "timeout"), 4.0);
 }

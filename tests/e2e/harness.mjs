@@ -38,7 +38,13 @@ function binary(name) {
   throw new Error(`${name} is not built: run cargo build --workspace --bins`);
 }
 
-const readLines = (file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+// Whole lines only: the collector's file sinks write from their own thread, and a read can land
+// in the middle of a write.
+const readLines = (file) => {
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+};
 
 /**
  * Starts the real collector on a free loopback port with a dump file and JSON log lines.

@@ -1,9 +1,10 @@
 //! Starts the real collector binary on a loopback port for integration tests.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct Collector {
     child: Child,
@@ -14,11 +15,29 @@ pub struct Collector {
 impl Collector {
     /// Starts `wasm-rum-collector --listen 127.0.0.1:0 --log-format json --log-file <tmp>` plus `args`.
     pub fn start(args: &[&str]) -> Collector {
+        Collector::spawn(None, args)
+    }
+
+    /// As `start`, with the collector's open-file limit (RLIMIT_NOFILE) set to `nofile`.
+    pub fn start_with_fd_limit(nofile: u32, args: &[&str]) -> Collector {
+        Collector::spawn(Some(nofile), args)
+    }
+
+    fn spawn(nofile: Option<u32>, args: &[&str]) -> Collector {
         let dir =
             std::env::temp_dir().join(format!("wrc-test-{}-{}", std::process::id(), rand_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("log.jsonl");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wasm-rum-collector"))
+        let bin = env!("CARGO_BIN_EXE_wasm-rum-collector");
+        let mut cmd = match nofile {
+            None => Command::new(bin),
+            Some(n) => {
+                let mut c = Command::new("sh");
+                c.args(["-c", &format!("ulimit -n {n} && exec \"$0\" \"$@\""), bin]);
+                c
+            }
+        };
+        let mut child = cmd
             .args([
                 "--listen",
                 "127.0.0.1:0",
@@ -48,8 +67,47 @@ impl Collector {
         format!("{}{}", self.base, path)
     }
 
-    /// The JSON log lines written so far.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// A GET over a plain socket (usable from sync code): the response body.
+    pub fn get_blocking(&self, path: &str) -> String {
+        let addr = self.base.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).expect("collector reachable");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text.split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Waits (10 s at most) until the collector has written everything it queued for the log file:
+    /// `rum_sink_pending{sink="file"}` is 0.
+    pub fn wait_file_written(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = self.get_blocking("/metrics");
+            let pending = text
+                .lines()
+                .find_map(|l| l.strip_prefix("rum_sink_pending{sink=\"file\"} "))
+                .and_then(|v| v.trim().parse::<f64>().ok());
+            if pending == Some(0.0) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the log file sink still has {pending:?} lines pending after 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The JSON log lines of everything accepted so far (waits until the file sink has written them).
     pub fn lines(&self) -> Vec<serde_json::Value> {
+        self.wait_file_written();
         std::fs::read_to_string(self.dir.join("log.jsonl"))
             .unwrap_or_default()
             .lines()
@@ -57,12 +115,46 @@ impl Collector {
             .collect()
     }
 
-    pub fn stop(mut self) -> std::process::ExitStatus {
+    pub fn stop(self) -> std::process::ExitStatus {
+        self.stop_within(Duration::from_secs(30))
+            .expect("the collector exits within 30 s of SIGTERM")
+            .0
+    }
+
+    /// Sends SIGTERM and waits at most `limit` for the exit: its status and how long it took.
+    /// On `None` the collector was still running and has been killed.
+    pub fn stop_within(mut self, limit: Duration) -> Option<(std::process::ExitStatus, Duration)> {
+        let started = Instant::now();
         unsafe_sigterm(self.child.id());
-        let status = self.child.wait().unwrap();
-        let _ = std::fs::remove_dir_all(&self.dir);
-        std::mem::forget(self);
-        status
+        let got = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break Some((status, started.elapsed()));
+            }
+            if started.elapsed() > limit {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        // Drop kills the child if it is still there and removes the directory.
+        drop(self);
+        got
+    }
+
+    /// Open file descriptors of the collector process (Linux).
+    pub fn fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// Resident set size of the collector process in KiB (Linux).
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
     }
 }
 
