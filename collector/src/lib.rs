@@ -27,7 +27,8 @@ use std::time::Instant;
 #[command(
     name = "wasm-rum-collector",
     version,
-    about = "Receives RUM payloads (Grafana Faro format) and exposes metrics, logs and traces"
+    about = "Receives RUM payloads (Grafana Faro format) and exposes metrics, logs and traces",
+    args_override_self = true
 )]
 pub struct Args {
     /// Address to listen on (port 0 picks a free one).
@@ -534,10 +535,10 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
             .and_then(|t| t.as_f64())
             .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64))
             .unwrap_or_else(chrono::Utc::now);
-        kv.push(("timestamp".into(), lines::go_time(&ts)));
-        kv.push(("kind".into(), "measurement".into()));
-        kv.push(("type".into(), "web-vitals".into()));
-        kv.push((metric.clone(), format!("{value:.6}")));
+        kv.own("timestamp", lines::go_time(&ts));
+        kv.own("kind", "measurement");
+        kv.own("type", "web-vitals");
+        kv.sender("", &metric, format!("{value:.6}"));
         for (k, v) in [
             ("context_id", &r.id),
             ("context_rating", &r.rating),
@@ -545,11 +546,9 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
             ("session_id", &r.session_id),
             ("page_url", &r.page),
         ] {
-            if !v.is_empty() {
-                kv.push((k.into(), v.clone()));
-            }
+            kv.own(k, v.clone());
         }
-        kv.push(("app_name".into(), app.clone()));
+        kv.own("app_name", app.clone());
         state.emit(&app, "measurement", &kv);
     }
     state.metrics.payload("accepted", "");
