@@ -355,6 +355,10 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
         state.emit(&app, "exception", &lines::exception(e, &p.meta));
     }
     for m in &p.measurements {
+        if m.kind == "web-vitals" && !vitals_in_range(m) {
+            state.metrics.dropped("out_of_range");
+            continue;
+        }
         if m.kind == "web-vitals" {
             for metric in ["lcp", "inp", "fcp", "ttfb", "cls"] {
                 if let Some(v) = m.values.get(metric) {
@@ -397,6 +401,16 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
             }
         }
     }
+}
+
+/// False when a web-vitals measurement carries a vital no real page produces (negative, over an
+/// hour, CLS over 100): the whole item is dropped, line and series.
+fn vitals_in_range(m: &payload::Measurement) -> bool {
+    ["lcp", "inp", "fcp", "ttfb", "cls"].iter().all(|metric| {
+        m.values
+            .get(*metric)
+            .is_none_or(|v| metrics::in_range(metric, *v))
+    })
 }
 
 /// Sets `service.name`, `service.version`, `deployment.environment.name` from `meta.app` where missing.
@@ -520,6 +534,10 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
         } else {
             r.value
         };
+        if !metrics::in_range(&metric, value) {
+            state.metrics.dropped("out_of_range");
+            continue;
+        }
         let app = if r.app.is_empty() {
             "unknown".to_string()
         } else {

@@ -37,6 +37,11 @@ pub struct EventLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DropLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PayloadLabels {
     pub result: String,
     pub reason: String,
@@ -167,6 +172,23 @@ pub fn rating(metric: &str, value: f64) -> &'static str {
     }
 }
 
+/// The longest a time-based vital may sanely be: one hour, in ms.
+pub const MAX_VITAL_MS: f64 = 3_600_000.0;
+/// The largest sane CLS (a page would have to shift by its whole viewport 100 times).
+pub const MAX_CLS: f64 = 100.0;
+
+/// Whether a web-vitals value (ms, or unitless for CLS) is one a real page can produce:
+/// finite, not negative, at most an hour (CLS at most 100). Anything else would poison
+/// `_sum` (CLS 1.7e308 makes it `+Inf` for good) and is dropped.
+pub fn in_range(metric: &str, value: f64) -> bool {
+    let max = if metric.eq_ignore_ascii_case("cls") {
+        MAX_CLS
+    } else {
+        MAX_VITAL_MS
+    };
+    value.is_finite() && (0.0..=max).contains(&value)
+}
+
 /// Every series the collector exposes.
 pub struct Metrics {
     pub registry: Registry,
@@ -175,6 +197,7 @@ pub struct Metrics {
     pub exceptions: Family<ExceptionLabels, Counter>,
     pub events: Family<EventLabels, Counter>,
     pub payloads: Family<PayloadLabels, Counter>,
+    pub dropped: Family<DropLabels, Counter>,
     pub pages: Mutex<Bounded>,
     pub event_names: Mutex<Bounded>,
     pub ids: Mutex<RecentIds>,
@@ -191,6 +214,7 @@ impl Metrics {
         let exceptions = Family::<ExceptionLabels, Counter>::default();
         let events = Family::<EventLabels, Counter>::default();
         let payloads = Family::<PayloadLabels, Counter>::default();
+        let dropped = Family::<DropLabels, Counter>::default();
         registry.register(
             "web_vitals_seconds",
             "Core Web Vitals (time-based) observed by real users",
@@ -208,6 +232,11 @@ impl Metrics {
             "Payloads received, by result",
             payloads.clone(),
         );
+        registry.register(
+            "rum_items_dropped",
+            "Items of accepted payloads that were not ingested, by reason",
+            dropped.clone(),
+        );
         Metrics {
             registry,
             vitals,
@@ -215,6 +244,7 @@ impl Metrics {
             exceptions,
             events,
             payloads,
+            dropped,
             pages: Mutex::new(Bounded::new(max_pages)),
             event_names: Mutex::new(Bounded::new(max_pages)),
             ids: Mutex::new(RecentIds::new(10_000)),
@@ -233,8 +263,7 @@ impl Metrics {
     ) -> bool {
         let metric = metric.to_ascii_lowercase();
         if !matches!(metric.as_str(), "lcp" | "inp" | "fcp" | "ttfb" | "cls")
-            || !value.is_finite()
-            || value < 0.0
+            || !in_range(&metric, value)
         {
             return false;
         }
@@ -275,6 +304,15 @@ impl Metrics {
         self.payloads
             .get_or_create(&PayloadLabels {
                 result: result.into(),
+                reason: reason.into(),
+            })
+            .inc();
+    }
+
+    /// Counts an item of an accepted payload left out (`out_of_range`, `empty`, …).
+    pub fn dropped(&self, reason: &str) {
+        self.dropped
+            .get_or_create(&DropLabels {
                 reason: reason.into(),
             })
             .inc();
@@ -348,6 +386,18 @@ mod tests {
         assert!(!m.observe_vital("shop", "lcp", 1300.0, "", "https://x.test/", "v6-1"));
         let text = m.encode();
         assert!(text.contains("web_vitals_seconds_count{app=\"shop\",metric=\"lcp\",rating=\"good\",page=\"/\"} 1"), "{text}");
+    }
+
+    #[test]
+    fn only_sane_values_are_in_range() {
+        assert!(in_range("lcp", 0.0));
+        assert!(in_range("lcp", MAX_VITAL_MS));
+        assert!(!in_range("lcp", MAX_VITAL_MS + 1.0));
+        assert!(!in_range("inp", -1.0));
+        assert!(!in_range("ttfb", f64::NAN));
+        assert!(!in_range("fcp", f64::INFINITY));
+        assert!(in_range("cls", 100.0));
+        assert!(!in_range("CLS", 1.7e308));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{client, Collector};
+use support::{client, full_payload, sample, scrape, Collector};
 
 async fn post_json(c: &Collector, path: &str, body: &serde_json::Value) -> reqwest::Response {
     client()
@@ -95,4 +95,51 @@ async fn sender_keys_cannot_forge_logfmt_lines_or_override_fields() {
         assert!(!l.contains(" kind=exception"), "{l}");
         assert_eq!(l.matches(" kind=").count(), 1, "{l}");
     }
+}
+
+#[tokio::test]
+async fn out_of_range_vitals_are_dropped_and_counted_not_summed() {
+    let c = Collector::start(&[]);
+    let mut p = full_payload("poison");
+    p["measurements"] = serde_json::json!([
+        {"type": "web-vitals", "values": {"cls": 1.7e308, "delta": 1.7e308}, "context": {"id": "p-1"}},
+        {"type": "web-vitals", "values": {"lcp": -5.0}, "context": {"id": "p-2"}},
+        {"type": "web-vitals", "values": {"inp": 3_600_001.0}, "context": {"id": "p-3"}},
+        {"type": "web-vitals", "values": {"cls": 100.5}, "context": {"id": "p-4"}},
+        {"type": "web-vitals", "values": {"lcp": 1200.0}, "context": {"id": "p-5"}},
+        {"type": "web-vitals", "values": {"cls": 0.2}, "context": {"id": "p-6"}}
+    ]);
+    assert_eq!(post_json(&c, "/collect", &p).await.status(), 202);
+    let plain = serde_json::json!([
+        {"metric": "CLS", "value": 1.7e308, "id": "w-1", "page": "/"},
+        {"metric": "TTFB", "value": -1.0, "id": "w-2", "page": "/"},
+        {"metric": "LCP", "value": 900.0, "id": "w-3", "page": "/"}
+    ]);
+    assert_eq!(
+        post_json(&c, "/metrics/web-vitals", &plain).await.status(),
+        202
+    );
+    let s = scrape(&c).await;
+    assert_eq!(
+        sample(&s, "rum_items_dropped_total", &[("reason", "out_of_range")]),
+        Some(6.0)
+    );
+    let cls_sum = sample(&s, "web_vitals_cls_sum", &[("app", "poison")]);
+    assert_eq!(cls_sum, Some(0.2));
+    let lcp_count: f64 = s
+        .samples
+        .iter()
+        .filter(|x| x.metric == "web_vitals_seconds_count")
+        .filter_map(|x| match x.value {
+            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => Some(v),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(lcp_count, 2.0, "only the two sane LCPs are observed");
+    // The dropped measurements leave no line either.
+    // log, exception, the two sane measurements, event, span; then the plain LCP.
+    let lines = wait_lines(&c, 7).await;
+    assert_eq!(lines.len(), 7);
+    let measurements = lines.iter().filter(|l| l["kind"] == "measurement").count();
+    assert_eq!(measurements, 3, "two /collect items and one plain report");
 }
