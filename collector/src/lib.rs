@@ -118,8 +118,9 @@ impl AppState {
         self.log.write_line(&line);
     }
 
-    /// Takes a token for `key`; Err(seconds to wait) when none is left.
-    fn take_token(&self, key: &str) -> Result<(), u64> {
+    /// Takes a token from the bucket of each of `keys`, or from none of them: Err(seconds to
+    /// wait) when one is empty.
+    fn take_tokens(&self, keys: &[String]) -> Result<(), u64> {
         if self.args.rate_limit <= 0.0 {
             return Ok(());
         }
@@ -128,19 +129,28 @@ impl AppState {
         };
         let now = Instant::now();
         let burst = self.args.rate_burst.max(1.0);
-        let b = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
-        b.tokens =
-            (b.tokens + now.duration_since(b.last).as_secs_f64() * self.args.rate_limit).min(burst);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - b.tokens) / self.args.rate_limit).ceil().max(1.0) as u64)
+        let mut wait = 0u64;
+        for key in keys {
+            let b = buckets.entry(key.clone()).or_insert(Bucket {
+                tokens: burst,
+                last: now,
+            });
+            b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * self.args.rate_limit)
+                .min(burst);
+            b.last = now;
+            if b.tokens < 1.0 {
+                wait = wait.max(((1.0 - b.tokens) / self.args.rate_limit).ceil().max(1.0) as u64);
+            }
         }
+        if wait > 0 {
+            return Err(wait);
+        }
+        for key in keys {
+            if let Some(b) = buckets.get_mut(key) {
+                b.tokens -= 1.0;
+            }
+        }
+        Ok(())
     }
 
     pub fn flush(&self) {
@@ -276,6 +286,44 @@ fn dump(state: &AppState, path: &str, headers: &HeaderMap, content_length: usize
     d.write_line(&line.to_string());
 }
 
+/// The `x-api-key` header (or the `{key}` of the path) against `--api-key`: the 401 when it
+/// is missing or wrong.
+fn api_key_refusal(
+    state: &AppState,
+    headers: &HeaderMap,
+    path_key: Option<String>,
+) -> Option<Response> {
+    let expected = state.args.api_key.as_ref()?;
+    let given = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(path_key);
+    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+        None
+    } else {
+        Some(reject(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "api_key",
+            "missing or wrong API key".into(),
+        ))
+    }
+}
+
+/// 429 with `Retry-After`.
+fn rate_limited(state: &AppState, wait: u64) -> Response {
+    let mut r = reject(
+        state,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "too many requests".into(),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    r
+}
+
 async fn collect(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     handle_collect(&state, None, &headers, body).await
 }
@@ -295,20 +343,8 @@ async fn handle_collect(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    if let Some(expected) = &state.args.api_key {
-        let given = headers
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .or(path_key);
-        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
-            return reject(
-                state,
-                StatusCode::UNAUTHORIZED,
-                "api_key",
-                "missing or wrong API key".into(),
-            );
-        }
+    if let Some(r) = api_key_refusal(state, headers, path_key) {
+        return r;
     }
     if !content_type_ok(headers) {
         return reject(
@@ -327,16 +363,8 @@ async fn handle_collect(
         Err(reason) => return reject(state, StatusCode::BAD_REQUEST, "invalid", reason),
     };
     let key = format!("{}:{}", p.meta.app.name, p.meta.app.environment);
-    if let Err(wait) = state.take_token(&key) {
-        let mut r = reject(
-            state,
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests".into(),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return r;
+    if let Err(wait) = state.take_tokens(&[key]) {
+        return rate_limited(state, wait);
     }
     dump(state, "/collect", headers, content_length, &decoded);
     ingest(state, p, &decoded).await;
@@ -476,27 +504,58 @@ struct PlainVital {
     app: String,
 }
 
+/// The app a plain web-vitals report is counted under.
+fn plain_app(app: &str) -> String {
+    if app.is_empty() {
+        "unknown".to_string()
+    } else {
+        app.to_string()
+    }
+}
+
 async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
-    if !content_type_ok(&headers) {
+    handle_web_vitals(&state, None, &headers, body).await
+}
+
+async fn web_vitals_with_key(
+    State(state): State<Shared>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    handle_web_vitals(&state, Some(key), &headers, body).await
+}
+
+/// The plain web-vitals JSON: the same API key, rate limit and label caps as `/collect`.
+async fn handle_web_vitals(
+    state: &Shared,
+    path_key: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    if let Some(r) = api_key_refusal(state, headers, path_key) {
+        return r;
+    }
+    if !content_type_ok(headers) {
         return reject(
-            &state,
+            state,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "content_type",
             "content-type must be application/json or text/plain".into(),
         );
     }
-    let (content_length, decoded) = match read_body(&state, &headers, body).await {
+    let (content_length, decoded) = match read_body(state, headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
     if let Err(e) = payload::check_depth(&decoded) {
-        return reject(&state, StatusCode::BAD_REQUEST, "invalid", e);
+        return reject(state, StatusCode::BAD_REQUEST, "invalid", e);
     }
     let value: serde_json::Value = match serde_json::from_slice(&decoded) {
         Ok(v) => v,
         Err(e) => {
             return reject(
-                &state,
+                state,
                 StatusCode::BAD_REQUEST,
                 "invalid",
                 format!("invalid JSON: {e}"),
@@ -512,17 +571,23 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
         Ok(r) => r,
         Err(e) => {
             return reject(
-                &state,
+                state,
                 StatusCode::BAD_REQUEST,
                 "invalid",
                 format!("invalid web-vitals report: {e}"),
             )
         }
     };
+    let mut apps: Vec<String> = reports.iter().map(|r| plain_app(&r.app)).collect();
+    apps.sort();
+    apps.dedup();
+    if let Err(wait) = state.take_tokens(&apps) {
+        return rate_limited(state, wait);
+    }
     dump(
-        &state,
+        state,
         "/metrics/web-vitals",
-        &headers,
+        headers,
         content_length,
         &decoded,
     );
@@ -538,11 +603,7 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
             state.metrics.dropped("out_of_range");
             continue;
         }
-        let app = if r.app.is_empty() {
-            "unknown".to_string()
-        } else {
-            r.app.clone()
-        };
+        let app = plain_app(&r.app);
         state
             .metrics
             .observe_vital(&app, &metric, value, &r.rating, &r.page, &r.id);
@@ -650,6 +711,10 @@ pub fn router(state: Shared) -> Router {
         .route("/collect", post(collect).options(preflight))
         .route("/collect/{key}", post(collect_with_key).options(preflight))
         .route("/metrics/web-vitals", post(web_vitals).options(preflight))
+        .route(
+            "/metrics/web-vitals/{key}",
+            post(web_vitals_with_key).options(preflight),
+        )
         .route("/metrics", get(metrics_text))
         .route("/-/ready", get(ready))
         .layer(middleware::from_fn_with_state(state.clone(), cors))

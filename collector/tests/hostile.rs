@@ -143,3 +143,69 @@ async fn out_of_range_vitals_are_dropped_and_counted_not_summed() {
     let measurements = lines.iter().filter(|l| l["kind"] == "measurement").count();
     assert_eq!(measurements, 3, "two /collect items and one plain report");
 }
+
+#[tokio::test]
+async fn plain_web_vitals_need_the_api_key_and_are_rate_limited() {
+    let c = Collector::start(&[
+        "--api-key",
+        "s3cret",
+        "--rate-limit",
+        "1",
+        "--rate-burst",
+        "2",
+    ]);
+    let report = serde_json::json!({"metric": "LCP", "value": 900.0, "id": "k-1", "page": "/", "app": "shop"});
+    let send = |key: Option<&'static str>, path: &'static str| {
+        let mut req = client()
+            .post(c.url(path))
+            .header("content-type", "application/json")
+            .body(report.to_string());
+        if let Some(k) = key {
+            req = req.header("x-api-key", k);
+        }
+        req.send()
+    };
+    assert_eq!(
+        send(None, "/metrics/web-vitals").await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        send(Some("wrong"), "/metrics/web-vitals")
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        send(Some("s3cret"), "/metrics/web-vitals")
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    // The key in the path, for navigator.sendBeacon, which cannot set headers.
+    assert_eq!(
+        send(None, "/metrics/web-vitals/s3cret")
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let r = send(Some("s3cret"), "/metrics/web-vitals").await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "1");
+    let s = scrape(&c).await;
+    assert_eq!(
+        sample(
+            &s,
+            "rum_payloads_total",
+            &[("result", "rejected"), ("reason", "api_key")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        sample(&s, "web_vitals_seconds_count", &[("app", "shop")]),
+        Some(1.0),
+        "one id, observed once"
+    );
+}
