@@ -67,6 +67,16 @@ pub struct Args {
     /// Append every accepted request (path, headers, body) as a JSON line: for tests and the demo.
     #[arg(long)]
     pub dump_file: Option<String>,
+    /// Distinct apps before the rest count as `other` (in series, Loki stream labels and
+    /// rate-limit buckets).
+    #[arg(long, default_value_t = 200)]
+    pub max_apps: usize,
+    /// Distinct exception types before the rest count as `other`.
+    #[arg(long, default_value_t = 200)]
+    pub max_exception_types: usize,
+    /// Distinct event names before the rest count as `other`.
+    #[arg(long, default_value_t = 200)]
+    pub max_event_names: usize,
 }
 
 struct Bucket {
@@ -90,7 +100,12 @@ impl AppState {
     pub fn new(args: Args) -> std::io::Result<AppState> {
         let client = reqwest::Client::new();
         Ok(AppState {
-            metrics: Metrics::new(args.max_pages),
+            metrics: Metrics::new(metrics::Caps {
+                pages: args.max_pages,
+                apps: args.max_apps,
+                exception_types: args.max_exception_types,
+                event_names: args.max_event_names,
+            }),
             log: LineFile::open(args.log_file.as_deref())?,
             dump: args
                 .dump_file
@@ -110,6 +125,7 @@ impl AppState {
         })
     }
 
+    /// Writes a line; `app` (already capped) becomes the Loki stream labels.
     fn emit(&self, app: &str, kind: &str, kv: &lines::KeyVals) {
         let line = lines::render(kv, self.args.log_format);
         if let Some(loki) = &self.loki {
@@ -362,8 +378,9 @@ async fn handle_collect(
         Ok(p) => p,
         Err(reason) => return reject(state, StatusCode::BAD_REQUEST, "invalid", reason),
     };
-    let key = format!("{}:{}", p.meta.app.name, p.meta.app.environment);
-    if let Err(wait) = state.take_tokens(&[key]) {
+    // Keyed by the capped app alone: a new environment (or app name past the cap) cannot
+    // escape the limit, and the buckets are bounded by `--max-apps`.
+    if let Err(wait) = state.take_tokens(&[state.metrics.app(&p.meta.app.name)]) {
         return rate_limited(state, wait);
     }
     dump(state, "/collect", headers, content_length, &decoded);
@@ -374,7 +391,8 @@ async fn handle_collect(
 
 /// Turns an accepted payload into lines, series and traces.
 pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
-    let app = p.meta.app.name.clone();
+    // The label value; lines keep the sender's name in `app_name`.
+    let app = state.metrics.app(&p.meta.app.name);
     for l in &p.logs {
         state.emit(&app, "log", &lines::log(l, &p.meta));
     }
@@ -390,11 +408,10 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
         if m.kind == "web-vitals" {
             for metric in ["lcp", "inp", "fcp", "ttfb", "cls"] {
                 if let Some(v) = m.values.get(metric) {
-                    let rating = m.context.get("rating").map(String::as_str).unwrap_or("");
                     let id = m.context.get("id").map(String::as_str).unwrap_or("");
                     state
                         .metrics
-                        .observe_vital(&app, metric, *v, rating, &p.meta.page.url, id);
+                        .observe_vital(&app, metric, *v, &p.meta.page.url, id);
                 }
             }
         }
@@ -420,7 +437,7 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
                     .iter()
                     .find(|a| a.key == "service.name")
                     .map(|a| a.value.text())
-                    .unwrap_or_else(|| app.clone());
+                    .unwrap_or_else(|| p.meta.app.name.clone());
                 for ss in &rs.scope_spans {
                     for s in &ss.spans {
                         state.emit(&app, "span", &lines::span(s, &service, &p.meta));
@@ -578,7 +595,10 @@ async fn handle_web_vitals(
             )
         }
     };
-    let mut apps: Vec<String> = reports.iter().map(|r| plain_app(&r.app)).collect();
+    let mut apps: Vec<String> = reports
+        .iter()
+        .map(|r| state.metrics.app(&plain_app(&r.app)))
+        .collect();
     apps.sort();
     apps.dedup();
     if let Err(wait) = state.take_tokens(&apps) {
@@ -604,9 +624,10 @@ async fn handle_web_vitals(
             continue;
         }
         let app = plain_app(&r.app);
+        let label_app = state.metrics.app(&app);
         state
             .metrics
-            .observe_vital(&app, &metric, value, &r.rating, &r.page, &r.id);
+            .observe_vital(&label_app, &metric, value, &r.page, &r.id);
         let mut kv = lines::KeyVals::new();
         let ts = r
             .timestamp
@@ -627,8 +648,8 @@ async fn handle_web_vitals(
         ] {
             kv.own(k, v.clone());
         }
-        kv.own("app_name", app.clone());
-        state.emit(&app, "measurement", &kv);
+        kv.own("app_name", app);
+        state.emit(&label_app, "measurement", &kv);
     }
     state.metrics.payload("accepted", "");
     (StatusCode::ACCEPTED, "ok").into_response()

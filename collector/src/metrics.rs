@@ -73,6 +73,13 @@ impl Bounded {
     }
 }
 
+/// `v` through a shared cap (`other` if the lock is poisoned).
+fn admit(cap: &Mutex<Bounded>, v: &str) -> String {
+    cap.lock()
+        .map(|mut c| c.admit(v.to_string()))
+        .unwrap_or_else(|_| "other".into())
+}
+
 /// Remembers the last `cap` metric ids, so a re-reported id is observed once.
 pub struct RecentIds {
     order: VecDeque<String>,
@@ -189,6 +196,27 @@ pub fn in_range(metric: &str, value: f64) -> bool {
     value.is_finite() && (0.0..=max).contains(&value)
 }
 
+/// How many distinct values each label may take before the rest are folded into `other`.
+#[derive(Clone, Debug)]
+pub struct Caps {
+    pub pages: usize,
+    pub apps: usize,
+    pub exception_types: usize,
+    pub event_names: usize,
+}
+
+impl Caps {
+    /// The same cap for every label.
+    pub fn all(n: usize) -> Caps {
+        Caps {
+            pages: n,
+            apps: n,
+            exception_types: n,
+            event_names: n,
+        }
+    }
+}
+
 /// Every series the collector exposes.
 pub struct Metrics {
     pub registry: Registry,
@@ -199,12 +227,14 @@ pub struct Metrics {
     pub payloads: Family<PayloadLabels, Counter>,
     pub dropped: Family<DropLabels, Counter>,
     pub pages: Mutex<Bounded>,
+    pub apps: Mutex<Bounded>,
+    pub exception_types: Mutex<Bounded>,
     pub event_names: Mutex<Bounded>,
     pub ids: Mutex<RecentIds>,
 }
 
 impl Metrics {
-    pub fn new(max_pages: usize) -> Self {
+    pub fn new(caps: Caps) -> Self {
         let mut registry = Registry::default();
         let vitals = Family::<VitalLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(SECONDS_BUCKETS)
@@ -245,19 +275,28 @@ impl Metrics {
             events,
             payloads,
             dropped,
-            pages: Mutex::new(Bounded::new(max_pages)),
-            event_names: Mutex::new(Bounded::new(max_pages)),
+            pages: Mutex::new(Bounded::new(caps.pages)),
+            apps: Mutex::new(Bounded::new(caps.apps)),
+            exception_types: Mutex::new(Bounded::new(caps.exception_types)),
+            event_names: Mutex::new(Bounded::new(caps.event_names)),
             ids: Mutex::new(RecentIds::new(10_000)),
         }
     }
 
-    /// Observes one web-vitals report (value in ms, CLS unitless) once per metric id.
+    /// The app as a label value: one of the first `--max-apps` distinct names, else `other`.
+    /// Series, Loki stream labels and rate-limit buckets all use this, never the raw name.
+    pub fn app(&self, name: &str) -> String {
+        admit(&self.apps, name)
+    }
+
+    /// Observes one web-vitals report (value in ms, CLS unitless) once per metric id, under
+    /// `app` (already capped, see [`Metrics::app`]). The rating is computed from the value:
+    /// a sender's rating is never a label.
     pub fn observe_vital(
         &self,
         app: &str,
         metric: &str,
         value: f64,
-        rating_given: &str,
         page_url: &str,
         id: &str,
     ) -> bool {
@@ -276,11 +315,7 @@ impl Metrics {
         {
             return false;
         }
-        let rating = if rating_given.is_empty() {
-            rating(&metric, value).to_string()
-        } else {
-            rating_given.to_string()
-        };
+        let rating = rating(&metric, value).to_string();
         let page = self
             .pages
             .lock()
@@ -318,12 +353,9 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts an event under `app` (already capped) and its capped name.
     pub fn event(&self, app: &str, name: &str) {
-        let name = self
-            .event_names
-            .lock()
-            .map(|mut n| n.admit(name.to_string()))
-            .unwrap_or_else(|_| "other".into());
+        let name = admit(&self.event_names, name);
         self.events
             .get_or_create(&EventLabels {
                 app: app.into(),
@@ -332,11 +364,13 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts an exception under `app` (already capped) and its capped type.
     pub fn exception(&self, app: &str, kind: &str) {
+        let kind = admit(&self.exception_types, kind);
         self.exceptions
             .get_or_create(&ExceptionLabels {
                 app: app.into(),
-                r#type: kind.into(),
+                r#type: kind,
             })
             .inc();
     }
@@ -381,9 +415,9 @@ mod tests {
 
     #[test]
     fn an_id_is_observed_once() {
-        let m = Metrics::new(10);
-        assert!(m.observe_vital("shop", "LCP", 1200.0, "", "https://x.test/", "v6-1"));
-        assert!(!m.observe_vital("shop", "lcp", 1300.0, "", "https://x.test/", "v6-1"));
+        let m = Metrics::new(Caps::all(10));
+        assert!(m.observe_vital("shop", "LCP", 1200.0, "https://x.test/", "v6-1"));
+        assert!(!m.observe_vital("shop", "lcp", 1300.0, "https://x.test/", "v6-1"));
         let text = m.encode();
         assert!(text.contains("web_vitals_seconds_count{app=\"shop\",metric=\"lcp\",rating=\"good\",page=\"/\"} 1"), "{text}");
     }

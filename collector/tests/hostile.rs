@@ -209,3 +209,171 @@ async fn plain_web_vitals_need_the_api_key_and_are_rate_limited() {
         "one id, observed once"
     );
 }
+
+type Captured = std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+
+/// A stand-in Loki that keeps every push body.
+async fn loki() -> (String, Captured) {
+    let got: Captured = Default::default();
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/loki/api/v1/push",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                g.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                "{}"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), got)
+}
+
+/// The distinct values of `label` over every sample of /metrics.
+fn label_values(s: &prometheus_parse::Scrape, label: &str) -> std::collections::BTreeSet<String> {
+    s.samples
+        .iter()
+        .filter_map(|x| x.labels.get(label).map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_label_is_capped_in_metrics_and_loki_and_ratings_are_computed() {
+    let (loki_url, pushed) = loki().await;
+    let c = Collector::start(&[
+        "--max-apps",
+        "2",
+        "--max-exception-types",
+        "2",
+        "--max-event-names",
+        "2",
+        "--max-pages",
+        "2",
+        "--loki-url",
+        &loki_url,
+        "--rate-limit",
+        "0",
+    ]);
+    for i in 0..20 {
+        let mut p = full_payload(&format!("app{i}"));
+        p["meta"]["app"]["environment"] = serde_json::json!(format!("env{i}"));
+        p["meta"]["page"]["url"] = serde_json::json!(format!("https://shop.test/section{i}"));
+        p["exceptions"][0]["type"] = serde_json::json!(format!("Error{i}"));
+        p["events"][0]["name"] = serde_json::json!(format!("event{i}"));
+        p["measurements"][0]["context"] =
+            serde_json::json!({"id": format!("l-{i}"), "rating": format!("rating{i}")});
+        p["measurements"][1]["context"] =
+            serde_json::json!({"id": format!("c-{i}"), "rating": "good"});
+        assert_eq!(post_json(&c, "/collect", &p).await.status(), 202);
+    }
+    let plain: Vec<_> = (0..20)
+        .map(|i| serde_json::json!({"metric": "LCP", "value": 5000.0, "rating": "good", "id": format!("w-{i}"), "page": "/", "app": format!("plain{i}")}))
+        .collect();
+    assert_eq!(
+        post_json(&c, "/metrics/web-vitals", &serde_json::json!(plain))
+            .await
+            .status(),
+        202
+    );
+    let s = scrape(&c).await;
+    assert_eq!(
+        label_values(&s, "app"),
+        ["app0", "app1", "other"].map(String::from).into()
+    );
+    assert_eq!(
+        label_values(&s, "type"),
+        ["Error0", "Error1", "other"].map(String::from).into()
+    );
+    assert_eq!(
+        label_values(&s, "name"),
+        ["event0", "event1", "other"].map(String::from).into()
+    );
+    assert_eq!(
+        label_values(&s, "page"),
+        ["/section0", "/section1", "other"].map(String::from).into()
+    );
+    // 1.2 s LCP is good, CLS 0.12 needs improvement, 5 s LCP is poor, whatever the sender said.
+    assert_eq!(
+        label_values(&s, "rating"),
+        ["good", "needs-improvement", "poor"]
+            .map(String::from)
+            .into()
+    );
+    assert_eq!(
+        sample(
+            &s,
+            "web_vitals_seconds_count",
+            &[("app", "other"), ("rating", "poor")]
+        ),
+        Some(20.0)
+    );
+    // Loki stream labels are capped the same way (pushed every second).
+    let mut apps = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        apps = pushed
+            .lock()
+            .unwrap()
+            .iter()
+            .flat_map(|b| b["streams"].as_array().unwrap().clone())
+            .flat_map(|st| {
+                let l = &st["stream"];
+                [
+                    l["app"].as_str().unwrap().to_string(),
+                    l["service_name"].as_str().unwrap().to_string(),
+                ]
+            })
+            .collect();
+        if apps.contains("other") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(apps, ["app0", "app1", "other"].map(String::from).into());
+    // The lines keep the names the sender gave.
+    let lines = wait_lines(&c, 20 * 6 + 20).await;
+    assert!(lines.iter().any(|l| l["app_name"] == "app19"));
+}
+
+#[tokio::test]
+async fn the_rate_limit_cannot_be_escaped_by_changing_environment_or_app() {
+    let c = Collector::start(&[
+        "--rate-limit",
+        "0.001",
+        "--rate-burst",
+        "3",
+        "--max-apps",
+        "2",
+    ]);
+    let mut accepted = 0;
+    for i in 0..30 {
+        let mut p = full_payload("flood");
+        p["meta"]["app"]["environment"] = serde_json::json!(format!("env{i}"));
+        if post_json(&c, "/collect", &p).await.status() == 202 {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 3, "one bucket per app, whatever the environment");
+    // Past the app cap every new name shares the `other` bucket.
+    assert_eq!(
+        post_json(&c, "/collect", &full_payload("second"))
+            .await
+            .status(),
+        202
+    );
+    let mut accepted = 0;
+    for i in 0..30 {
+        if post_json(&c, "/collect", &full_payload(&format!("new{i}")))
+            .await
+            .status()
+            == 202
+        {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 3, "new app names past the cap share one bucket");
+}
