@@ -77,6 +77,33 @@ pub struct Args {
     /// Distinct event names before the rest count as `other`.
     #[arg(long, default_value_t = 200)]
     pub max_event_names: usize,
+    /// Items (logs, exceptions, measurements, events, spans; plain web-vitals reports) per
+    /// payload; more is refused with 413.
+    #[arg(long, default_value_t = 1000)]
+    pub max_items: usize,
+    /// Longest string (bytes) in meta and items; longer ones are cut and end in `…[truncated]`.
+    #[arg(long, default_value_t = 8192)]
+    pub max_string: usize,
+}
+
+/// Log bytes one payload may write: this many times its decoded size, counted from
+/// [`LOG_BUDGET_FLOOR`] for small bodies. Every line carries the whole meta, so without it a
+/// small body of many tiny items writes hundreds of times its size.
+pub const LOG_BUDGET_FACTOR: usize = 16;
+/// The body size small bodies are budgeted as.
+pub const LOG_BUDGET_FLOOR: usize = 64 * 1024;
+
+/// What is left of one payload's log budget; lines past it are dropped and counted.
+pub struct LogBudget(usize);
+
+impl LogBudget {
+    pub fn for_body(decoded_len: usize) -> LogBudget {
+        LogBudget(
+            decoded_len
+                .max(LOG_BUDGET_FLOOR)
+                .saturating_mul(LOG_BUDGET_FACTOR),
+        )
+    }
 }
 
 struct Bucket {
@@ -125,11 +152,30 @@ impl AppState {
         })
     }
 
-    /// Writes a line; `app` (already capped) becomes the Loki stream labels.
-    fn emit(&self, app: &str, kind: &str, kv: &lines::KeyVals) {
-        let line = lines::render(kv, self.args.log_format);
+    /// Writes the line `kv` builds, if the payload's budget has room for it; `app` (already
+    /// capped) becomes the Loki stream labels. Once a line does not fit, the budget is spent
+    /// and the payload's later lines are neither built nor written (each counted as dropped).
+    fn emit(
+        &self,
+        app: &str,
+        kind: &str,
+        budget: &mut LogBudget,
+        kv: impl FnOnce() -> lines::KeyVals,
+    ) {
+        if budget.0 == 0 {
+            self.metrics.dropped("log_budget");
+            return;
+        }
+        let kv = kv();
+        let line = lines::render(&kv, self.args.log_format);
+        let Some(left) = budget.0.checked_sub(line.len() + 1) else {
+            budget.0 = 0;
+            self.metrics.dropped("log_budget");
+            return;
+        };
+        budget.0 = left;
         if let Some(loki) = &self.loki {
-            loki.push(app, kind, lines::render(kv, Format::Logfmt));
+            loki.push(app, kind, lines::render(&kv, Format::Logfmt));
         }
         self.log.write_line(&line);
     }
@@ -374,10 +420,25 @@ async fn handle_collect(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let p = match payload::decode(&decoded) {
+    let (mut p, trimmed) = match payload::decode_with_limit(&decoded, state.args.max_items) {
         Ok(p) => p,
-        Err(reason) => return reject(state, StatusCode::BAD_REQUEST, "invalid", reason),
+        Err(payload::DecodeError::Invalid(reason)) => {
+            return reject(state, StatusCode::BAD_REQUEST, "invalid", reason)
+        }
+        Err(payload::DecodeError::TooManyItems(n)) => {
+            return reject(
+                state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_many_items",
+                format!("more than {n} items (logs, exceptions, measurements, events, spans) in one payload"),
+            )
+        }
     };
+    state.metrics.truncated("stack_frames", trimmed.frames);
+    state
+        .metrics
+        .truncated("string", p.truncate_strings(state.args.max_string));
+    state.metrics.dropped_n("empty", p.drop_empty());
     // Keyed by the capped app alone: a new environment (or app name past the cap) cannot
     // escape the limit, and the buckets are bounded by `--max-apps`.
     if let Err(wait) = state.take_tokens(&[state.metrics.app(&p.meta.app.name)]) {
@@ -393,12 +454,13 @@ async fn handle_collect(
 pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
     // The label value; lines keep the sender's name in `app_name`.
     let app = state.metrics.app(&p.meta.app.name);
+    let budget = &mut LogBudget::for_body(raw.len());
     for l in &p.logs {
-        state.emit(&app, "log", &lines::log(l, &p.meta));
+        state.emit(&app, "log", budget, || lines::log(l, &p.meta));
     }
     for e in &p.exceptions {
         state.metrics.exception(&app, &e.kind);
-        state.emit(&app, "exception", &lines::exception(e, &p.meta));
+        state.emit(&app, "exception", budget, || lines::exception(e, &p.meta));
     }
     for m in &p.measurements {
         if m.kind == "web-vitals" && !vitals_in_range(m) {
@@ -415,11 +477,13 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
                 }
             }
         }
-        state.emit(&app, "measurement", &lines::measurement(m, &p.meta));
+        state.emit(&app, "measurement", budget, || {
+            lines::measurement(m, &p.meta)
+        });
     }
     for e in &p.events {
         state.metrics.event(&app, &e.name);
-        state.emit(&app, "event", &lines::event(e, &p.meta));
+        state.emit(&app, "event", budget, || lines::event(e, &p.meta));
     }
     if let Some(traces) = &p.traces {
         if let Some(otlp) = &state.otlp {
@@ -440,7 +504,7 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
                     .unwrap_or_else(|| p.meta.app.name.clone());
                 for ss in &rs.scope_spans {
                     for s in &ss.spans {
-                        state.emit(&app, "span", &lines::span(s, &service, &p.meta));
+                        state.emit(&app, "span", budget, || lines::span(s, &service, &p.meta));
                     }
                 }
             }
@@ -584,7 +648,18 @@ async fn handle_web_vitals(
     } else {
         serde_json::Value::Array(vec![value])
     };
-    let reports: Vec<PlainVital> = match serde_json::from_value(list) {
+    if list
+        .as_array()
+        .is_some_and(|l| l.len() > state.args.max_items)
+    {
+        return reject(
+            state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_items",
+            format!("more than {} reports in one payload", state.args.max_items),
+        );
+    }
+    let mut reports: Vec<PlainVital> = match serde_json::from_value(list) {
         Ok(r) => r,
         Err(e) => {
             return reject(
@@ -595,6 +670,24 @@ async fn handle_web_vitals(
             )
         }
     };
+    let max = state.args.max_string;
+    let cut: usize = reports
+        .iter_mut()
+        .flat_map(|r| {
+            [
+                &mut r.metric,
+                &mut r.rating,
+                &mut r.id,
+                &mut r.navigation_type,
+                &mut r.page,
+                &mut r.session_id,
+                &mut r.app,
+            ]
+        })
+        .map(|f| payload::cut(f, max))
+        .sum();
+    state.metrics.truncated("string", cut);
+    let budget = &mut LogBudget::for_body(decoded.len());
     let mut apps: Vec<String> = reports
         .iter()
         .map(|r| state.metrics.app(&plain_app(&r.app)))
@@ -649,7 +742,7 @@ async fn handle_web_vitals(
             kv.own(k, v.clone());
         }
         kv.own("app_name", app);
-        state.emit(&label_app, "measurement", &kv);
+        state.emit(&label_app, "measurement", budget, || kv);
     }
     state.metrics.payload("accepted", "");
     (StatusCode::ACCEPTED, "ok").into_response()

@@ -42,6 +42,11 @@ pub struct DropLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TruncatedLabels {
+    pub what: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PayloadLabels {
     pub result: String,
     pub reason: String,
@@ -226,6 +231,7 @@ pub struct Metrics {
     pub events: Family<EventLabels, Counter>,
     pub payloads: Family<PayloadLabels, Counter>,
     pub dropped: Family<DropLabels, Counter>,
+    pub truncated: Family<TruncatedLabels, Counter>,
     pub pages: Mutex<Bounded>,
     pub apps: Mutex<Bounded>,
     pub exception_types: Mutex<Bounded>,
@@ -245,6 +251,7 @@ impl Metrics {
         let events = Family::<EventLabels, Counter>::default();
         let payloads = Family::<PayloadLabels, Counter>::default();
         let dropped = Family::<DropLabels, Counter>::default();
+        let truncated = Family::<TruncatedLabels, Counter>::default();
         registry.register(
             "web_vitals_seconds",
             "Core Web Vitals (time-based) observed by real users",
@@ -267,6 +274,11 @@ impl Metrics {
             "Items of accepted payloads that were not ingested, by reason",
             dropped.clone(),
         );
+        registry.register(
+            "rum_truncated",
+            "Strings cut at --max-string and stack frames past 128, by what",
+            truncated.clone(),
+        );
         Metrics {
             registry,
             vitals,
@@ -275,6 +287,7 @@ impl Metrics {
             events,
             payloads,
             dropped,
+            truncated,
             pages: Mutex::new(Bounded::new(caps.pages)),
             apps: Mutex::new(Bounded::new(caps.apps)),
             exception_types: Mutex::new(Bounded::new(caps.exception_types)),
@@ -346,11 +359,27 @@ impl Metrics {
 
     /// Counts an item of an accepted payload left out (`out_of_range`, `empty`, …).
     pub fn dropped(&self, reason: &str) {
-        self.dropped
-            .get_or_create(&DropLabels {
-                reason: reason.into(),
-            })
-            .inc();
+        self.dropped_n(reason, 1);
+    }
+
+    /// Counts `n` items left out.
+    pub fn dropped_n(&self, reason: &str, n: usize) {
+        if n > 0 {
+            self.dropped
+                .get_or_create(&DropLabels {
+                    reason: reason.into(),
+                })
+                .inc_by(n as u64);
+        }
+    }
+
+    /// Counts `n` things cut short (`string`, `stack_frames`).
+    pub fn truncated(&self, what: &str, n: usize) {
+        if n > 0 {
+            self.truncated
+                .get_or_create(&TruncatedLabels { what: what.into() })
+                .inc_by(n as u64);
+        }
     }
 
     /// Counts an event under `app` (already capped) and its capped name.

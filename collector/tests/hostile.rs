@@ -377,3 +377,123 @@ async fn the_rate_limit_cannot_be_escaped_by_changing_environment_or_app() {
     }
     assert_eq!(accepted, 3, "new app names past the cap share one bucket");
 }
+
+/// The log file's size once a sentinel line posted after everything before it is written.
+async fn log_size_after_sentinel(c: &Collector, n: usize) -> u64 {
+    let tag = format!("sentinel-{n}");
+    let body = serde_json::json!({"logs": [{"message": tag}]});
+    assert_eq!(post_json(c, "/collect", &body).await.status(), 202);
+    let path = c.dir.join("log.jsonl");
+    for _ in 0..400 {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains(&tag)) {
+            return (text.len() - line.len() - 1) as u64;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the sentinel line never arrived");
+}
+
+#[tokio::test]
+async fn large_hostile_bodies_write_under_20_log_bytes_per_body_byte() {
+    let c = Collector::start(&["--rate-limit", "0"]);
+    let ua = "u".repeat(100_000);
+    let events = |n: usize, ev: &str| vec![ev; n].join(",");
+    let attrs: String = (0..6000)
+        .map(|i| format!("\"a{i}\":\"x\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    let values: String = (0..6000)
+        .map(|i| format!("\"v{i}\":1e300"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let cases: Vec<(&str, String, u16)> = vec![
+        (
+            "a 100 KB user agent on 999 events",
+            format!(
+                r#"{{"meta":{{"browser":{{"userAgent":"{ua}"}}}},"events":[{}]}}"#,
+                events(999, r#"{"name":"e"}"#)
+            ),
+            202,
+        ),
+        (
+            "30 000 empty events",
+            format!(
+                r#"{{"meta":{{"browser":{{"userAgent":"{ua}"}}}},"events":[{}]}}"#,
+                events(30_000, "{}")
+            ),
+            413,
+        ),
+        (
+            "6 000 page attributes on 999 events",
+            format!(
+                r#"{{"meta":{{"page":{{"attributes":{{{attrs}}}}}}},"events":[{}]}}"#,
+                events(999, r#"{"name":"e"}"#)
+            ),
+            202,
+        ),
+        (
+            "6 000 huge values on one measurement",
+            format!(r#"{{"measurements":[{{"type":"custom","values":{{{values}}}}}]}}"#),
+            202,
+        ),
+        (
+            "empty items under the cap",
+            format!(
+                r#"{{"meta":{{"browser":{{"userAgent":"{ua}"}}}},"logs":[{}],"events":[{}]}}"#,
+                events(500, "{}"),
+                events(499, "{}")
+            ),
+            202,
+        ),
+    ];
+    let mut before = log_size_after_sentinel(&c, 0).await;
+    for (i, (name, body, status)) in cases.iter().enumerate() {
+        assert!(body.len() >= 64 * 1024, "{name}: {} bytes", body.len());
+        let r = client()
+            .post(c.url("/collect"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), *status, "{name}");
+        if *status == 413 {
+            assert!(
+                r.text().await.unwrap().contains("more than 1000 items"),
+                "{name}"
+            );
+        }
+        let after = log_size_after_sentinel(&c, i + 1).await;
+        let sentinel = after.saturating_sub(before); // includes the previous sentinel's line
+        let ratio = sentinel as f64 / body.len() as f64;
+        eprintln!(
+            "{name}: {} body bytes, {sentinel} log bytes, {ratio:.2} per body byte",
+            body.len()
+        );
+        assert!(ratio < 20.0, "{name}: {ratio:.1} log bytes per body byte");
+        before = after;
+    }
+    let lines = wait_lines(&c, 1).await;
+    let ua_line = lines.iter().find(|l| l["kind"] == "event").unwrap();
+    let ua_seen = ua_line["browser_userAgent"].as_str().unwrap();
+    assert!(ua_seen.ends_with("…[truncated]") && ua_seen.len() <= 8192 + "…[truncated]".len());
+    let s = scrape(&c).await;
+    assert_eq!(
+        sample(&s, "rum_truncated_total", &[("what", "string")]),
+        Some(2.0),
+        "the two user agents"
+    );
+    assert!(sample(&s, "rum_items_dropped_total", &[("reason", "log_budget")]).unwrap() > 0.0);
+    assert_eq!(
+        sample(&s, "rum_items_dropped_total", &[("reason", "empty")]),
+        Some(999.0)
+    );
+    assert_eq!(
+        sample(
+            &s,
+            "rum_payloads_total",
+            &[("result", "rejected"), ("reason", "too_many_items")]
+        ),
+        Some(1.0)
+    );
+}
