@@ -84,6 +84,10 @@ pub struct Args {
     /// Longest string (bytes) in meta and items; longer ones are cut and end in `…[truncated]`.
     #[arg(long, default_value_t = 8192)]
     pub max_string: usize,
+    /// A route pattern (repeatable, tried in order): `/product/:id`, `/docs/*`. Matching pages
+    /// count under the pattern, the same on every replica, outside `--max-pages`.
+    #[arg(long = "route", value_parser = metrics::RoutePattern::parse)]
+    pub routes: Vec<metrics::RoutePattern>,
 }
 
 /// Log bytes one payload may write: this many times its decoded size, counted from
@@ -128,6 +132,7 @@ impl AppState {
         let client = reqwest::Client::new();
         Ok(AppState {
             metrics: Metrics::new(metrics::Caps {
+                routes: args.routes.clone(),
                 pages: args.max_pages,
                 apps: args.max_apps,
                 exception_types: args.max_exception_types,

@@ -141,8 +141,8 @@ fn is_id_segment(seg: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The route of a page URL or path: query and fragment dropped, id-like segments → `:id`.
-pub fn route(url: &str) -> String {
+/// The path of a page URL (or of a path): scheme, host, query and fragment dropped.
+fn url_path(url: &str) -> &str {
     let path = match url.find("://") {
         Some(i) => {
             let rest = &url[i + 3..];
@@ -150,7 +150,93 @@ pub fn route(url: &str) -> String {
         }
         None => url,
     };
-    let path = path.split(['?', '#']).next().unwrap_or("/");
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// One segment of a `--route` pattern.
+#[derive(Clone, Debug, PartialEq)]
+enum Segment {
+    Literal(String),
+    /// `:name`: any one non-empty segment.
+    Param,
+    /// A trailing `*`: whatever follows, nothing included.
+    Rest,
+}
+
+/// A route an operator names with `--route` (`/product/:id`, `/docs/*`): pages whose path
+/// matches count under the pattern itself, the same on every replica, outside `--max-pages`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoutePattern {
+    name: String,
+    segments: Vec<Segment>,
+}
+
+/// A path's segments without the leading `/` and a trailing `/`.
+fn segments(path: &str) -> Vec<&str> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let path = path.strip_suffix('/').unwrap_or(path);
+    if path.is_empty() {
+        Vec::new()
+    } else {
+        path.split('/').collect()
+    }
+}
+
+impl RoutePattern {
+    /// Parses a pattern: it starts with `/`; `:name` segments match any one segment; `*` may
+    /// only be the last segment.
+    pub fn parse(pattern: &str) -> Result<RoutePattern, String> {
+        if !pattern.starts_with('/') {
+            return Err(format!("route {pattern:?} must start with /"));
+        }
+        let parts = segments(pattern);
+        let mut out = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            out.push(match *part {
+                "*" if i + 1 == parts.len() => Segment::Rest,
+                "*" => return Err(format!("route {pattern:?}: * must be the last segment")),
+                p if p.starts_with(':') => Segment::Param,
+                "" => return Err(format!("route {pattern:?} has an empty segment")),
+                p => Segment::Literal(p.to_string()),
+            });
+        }
+        Ok(RoutePattern {
+            name: pattern.to_string(),
+            segments: out,
+        })
+    }
+
+    /// The pattern as written: the `page` label of the pages it matches.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the path of `url` matches.
+    pub fn matches(&self, url: &str) -> bool {
+        let parts = segments(url_path(url));
+        let mut parts = parts.iter();
+        for seg in &self.segments {
+            match seg {
+                Segment::Rest => return true,
+                Segment::Param => {
+                    if parts.next().is_none_or(|p| p.is_empty()) {
+                        return false;
+                    }
+                }
+                Segment::Literal(l) => {
+                    if parts.next() != Some(&l.as_str()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        parts.next().is_none()
+    }
+}
+
+/// The route of a page URL or path: query and fragment dropped, id-like segments → `:id`.
+pub fn route(url: &str) -> String {
+    let path = url_path(url);
     let segs: Vec<&str> = path
         .split('/')
         .map(|s| if is_id_segment(s) { ":id" } else { s })
@@ -204,6 +290,8 @@ pub fn in_range(metric: &str, value: f64) -> bool {
 /// How many distinct values each label may take before the rest are folded into `other`.
 #[derive(Clone, Debug)]
 pub struct Caps {
+    /// Routes named by the operator, tried in order before the page cap.
+    pub routes: Vec<RoutePattern>,
     pub pages: usize,
     pub apps: usize,
     pub exception_types: usize,
@@ -214,6 +302,7 @@ impl Caps {
     /// The same cap for every label.
     pub fn all(n: usize) -> Caps {
         Caps {
+            routes: Vec::new(),
             pages: n,
             apps: n,
             exception_types: n,
@@ -232,6 +321,7 @@ pub struct Metrics {
     pub payloads: Family<PayloadLabels, Counter>,
     pub dropped: Family<DropLabels, Counter>,
     pub truncated: Family<TruncatedLabels, Counter>,
+    pub routes: Vec<RoutePattern>,
     pub pages: Mutex<Bounded>,
     pub apps: Mutex<Bounded>,
     pub exception_types: Mutex<Bounded>,
@@ -288,6 +378,7 @@ impl Metrics {
             payloads,
             dropped,
             truncated,
+            routes: caps.routes,
             pages: Mutex::new(Bounded::new(caps.pages)),
             apps: Mutex::new(Bounded::new(caps.apps)),
             exception_types: Mutex::new(Bounded::new(caps.exception_types)),
@@ -329,11 +420,7 @@ impl Metrics {
             return false;
         }
         let rating = rating(&metric, value).to_string();
-        let page = self
-            .pages
-            .lock()
-            .map(|mut p| p.admit(route(page_url)))
-            .unwrap_or_else(|_| "other".into());
+        let page = self.page(page_url);
         let labels = VitalLabels {
             app: app.to_string(),
             metric: metric.clone(),
@@ -355,6 +442,15 @@ impl Metrics {
                 reason: reason.into(),
             })
             .inc();
+    }
+
+    /// The `page` label of a URL: the first `--route` pattern it matches, else its templated
+    /// route among the first `--max-pages` distinct ones, else `other`.
+    pub fn page(&self, url: &str) -> String {
+        match self.routes.iter().find(|r| r.matches(url)) {
+            Some(r) => r.name().to_string(),
+            None => admit(&self.pages, &route(url)),
+        }
     }
 
     /// Counts an item of an accepted payload left out (`out_of_range`, `empty`, …).
@@ -431,6 +527,32 @@ mod tests {
         assert_eq!(route("/checkout"), "/checkout");
         assert_eq!(route("https://shop.test/blob/deadbeef42"), "/blob/:id");
         assert_eq!(route("https://shop.test/about-us"), "/about-us");
+    }
+
+    #[test]
+    fn route_patterns_name_pages_outside_the_cap() {
+        let p = |s: &str| RoutePattern::parse(s).unwrap();
+        assert!(p("/product/:id").matches("https://shop.test/product/red-shoe?x=1"));
+        assert!(p("/product/:id").matches("/product/red-shoe/"));
+        assert!(!p("/product/:id").matches("/product"));
+        assert!(!p("/product/:id").matches("/product/a/b"));
+        assert!(p("/docs/*").matches("/docs"));
+        assert!(p("/docs/*").matches("https://x.test/docs/api/v2#top"));
+        assert!(!p("/docs/*").matches("/documents"));
+        assert!(p("/").matches("https://x.test"));
+        assert!(RoutePattern::parse("docs").is_err());
+        assert!(RoutePattern::parse("/a/*/b").is_err());
+        let mut caps = Caps::all(1);
+        caps.routes = vec![p("/product/:id"), p("/docs/*")];
+        let m = Metrics::new(caps);
+        assert_eq!(m.page("/docs/a"), "/docs/*");
+        assert_eq!(m.page("/product/x"), "/product/:id");
+        assert_eq!(
+            m.page("/checkout"),
+            "/checkout",
+            "patterns take no cap slot"
+        );
+        assert_eq!(m.page("/cart"), "other");
     }
 
     #[test]
