@@ -21,9 +21,24 @@ enum Origin {
     Sender,
 }
 
-/// Every key the collector itself writes on some line. A sender's key never takes one of these
-/// names, even on a line where the collector's own value is empty and so left out.
-const RESERVED: &[&str] = &[
+/// Declares the collector's own keys once, as a list (for tests) and as a `match` (fast: it
+/// runs for every key a sender chose).
+macro_rules! reserved_keys {
+    ($($key:literal),* $(,)?) => {
+        /// Every key the collector itself writes on some line. A sender's key never takes one
+        /// of these names, even on a line where the collector's own value is empty and so
+        /// left out.
+        #[cfg(test)]
+        const RESERVED: &[&str] = &[$($key),*];
+
+        /// Whether `key` is one of the collector's own keys.
+        fn is_reserved(key: &str) -> bool {
+            matches!(key, $($key)|*)
+        }
+    };
+}
+
+reserved_keys!(
     "timestamp",
     "kind",
     "message",
@@ -65,7 +80,7 @@ const RESERVED: &[&str] = &[
     "browser_viewportWidth",
     "browser_viewportHeight",
     "view_name",
-];
+);
 
 /// The characters a key may hold; anything else in a sender's key becomes `_`.
 fn key_char_ok(c: char) -> bool {
@@ -121,32 +136,45 @@ impl KeyVals {
             .map(|(_, v, _)| v.as_str())
     }
 
-    /// The pairs as written: a sender's key that equals one of the collector's keys (or one
-    /// written before it) gets `_` prepended until it is unique, so it can never shadow
-    /// `kind`, `app_name` and the like, in logfmt or JSON.
-    pub fn resolved(&self) -> Vec<(std::borrow::Cow<'_, str>, &str)> {
+    /// Calls `f` with each pair as written: a sender's key that equals one of the collector's
+    /// keys (or one written before it) gets `_` prepended until it is unique, so it can never
+    /// shadow `kind`, `app_name` and the like, in logfmt or JSON.
+    pub fn for_each_resolved(&self, mut f: impl FnMut(&str, &str)) {
         use std::borrow::Cow;
         use std::collections::HashSet;
-        let mut taken: HashSet<Cow<'_, str>> = RESERVED.iter().map(|k| Cow::Borrowed(*k)).collect();
-        for (k, _, o) in &self.pairs {
-            if *o == Origin::Own {
-                taken.insert(Cow::Borrowed(k.as_str()));
-            }
-        }
-        let mut out = Vec::with_capacity(self.pairs.len());
+        // The collector's keys on this line the reserved list lacks (the plain web-vitals
+        // line's `context_*`): usually none, and only looked for once a sender key comes.
+        let mut extra_own: Option<Vec<&str>> = None;
+        // Sender keys written so far: a short list, a set once there are many.
+        let mut few: Vec<Cow<'_, str>> = Vec::new();
+        let mut many: HashSet<Cow<'_, str>> = HashSet::new();
         for (k, v, o) in &self.pairs {
             if *o == Origin::Own {
-                out.push((Cow::Borrowed(k.as_str()), v.as_str()));
+                f(k, v);
                 continue;
             }
+            let extra_own = extra_own.get_or_insert_with(|| {
+                self.pairs
+                    .iter()
+                    .filter(|(k, _, o)| *o == Origin::Own && !is_reserved(k))
+                    .map(|(k, _, _)| k.as_str())
+                    .collect()
+            });
             let mut key = Cow::Borrowed(k.as_str());
-            while taken.contains(&key) {
+            while is_reserved(&key)
+                || extra_own.contains(&&*key)
+                || few.contains(&key)
+                || many.contains(&key)
+            {
                 key = Cow::Owned(format!("_{key}"));
             }
-            taken.insert(key.clone());
-            out.push((key, v.as_str()));
+            f(&key, v);
+            if few.len() < 16 {
+                few.push(key);
+            } else {
+                many.insert(key);
+            }
         }
-        out
     }
 }
 
@@ -356,20 +384,19 @@ fn needs_quotes(v: &str) -> bool {
 pub fn render(kv: &KeyVals, format: Format) -> String {
     match format {
         Format::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = kv
-                .resolved()
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.to_string())))
-                .collect();
+            let mut map = serde_json::Map::new();
+            kv.for_each_resolved(|k, v| {
+                map.insert(k.to_string(), serde_json::Value::String(v.to_string()));
+            });
             serde_json::Value::Object(map).to_string()
         }
         Format::Logfmt => {
             let mut out = String::new();
-            for (i, (k, v)) in kv.resolved().into_iter().enumerate() {
-                if i > 0 {
+            kv.for_each_resolved(|k, v| {
+                if !out.is_empty() {
                     out.push(' ');
                 }
-                out.push_str(&k);
+                out.push_str(k);
                 out.push('=');
                 if needs_quotes(v) {
                     out.push('"');
@@ -388,7 +415,7 @@ pub fn render(kv: &KeyVals, format: Format) -> String {
                 } else {
                     out.push_str(v);
                 }
-            }
+            });
             out
         }
     }
@@ -565,6 +592,12 @@ mod forgery {
             let l = Log { message: "m".into(), context, ..Default::default() };
             check(&log(&l, &meta), "log", &app)?;
         }
+    }
+
+    #[test]
+    fn the_match_and_the_list_agree() {
+        assert!(RESERVED.iter().all(|k| is_reserved(k)));
+        assert!(!is_reserved("context_rating") && !is_reserved("lcp"));
     }
 
     #[test]

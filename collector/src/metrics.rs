@@ -85,10 +85,11 @@ fn admit(cap: &Mutex<Bounded>, v: &str) -> String {
         .unwrap_or_else(|_| "other".into())
 }
 
-/// Remembers the last `cap` metric ids, so a re-reported id is observed once.
+/// Remembers the last `cap` metric ids, so a re-reported id is observed once. Ids are kept as
+/// 128-bit hashes: memory stays at `cap` × 32 bytes however long the ids a sender makes up.
 pub struct RecentIds {
-    order: VecDeque<String>,
-    set: HashSet<String>,
+    order: VecDeque<u128>,
+    set: HashSet<u128>,
     cap: usize,
 }
 
@@ -106,7 +107,8 @@ impl RecentIds {
         if id.is_empty() {
             return true;
         }
-        if self.set.contains(id) {
+        let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+        if self.set.contains(&h) {
             return false;
         }
         if self.order.len() >= self.cap {
@@ -114,8 +116,8 @@ impl RecentIds {
                 self.set.remove(&old);
             }
         }
-        self.order.push_back(id.to_string());
-        self.set.insert(id.to_string());
+        self.order.push_back(h);
+        self.set.insert(h);
         true
     }
 }
