@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 #[command(
     name = "wasm-rum-collector",
     version,
-    about = "Receives RUM payloads (Grafana Faro format) and exposes metrics, logs and traces"
+    about = "Receives RUM payloads (Grafana Faro format) and exposes metrics, logs and traces",
+    args_override_self = true
 )]
 pub struct Args {
     /// Address to listen on (port 0 picks a free one).
@@ -97,6 +98,27 @@ pub struct Args {
     /// Serve `GET /metrics` on this address only (not on `--listen`), e.g. a private interface.
     #[arg(long)]
     pub metrics_listen: Option<String>,
+    /// Distinct apps before the rest count as `other` (in series, Loki stream labels and
+    /// rate-limit buckets).
+    #[arg(long, default_value_t = 200)]
+    pub max_apps: usize,
+    /// Distinct exception types before the rest count as `other`.
+    #[arg(long, default_value_t = 200)]
+    pub max_exception_types: usize,
+    /// Distinct event names before the rest count as `other`.
+    #[arg(long, default_value_t = 200)]
+    pub max_event_names: usize,
+    /// Items (logs, exceptions, measurements, events, spans; plain web-vitals reports) per
+    /// payload; more is refused with 413.
+    #[arg(long, default_value_t = 1000)]
+    pub max_items: usize,
+    /// Longest string (bytes) in meta and items; longer ones are cut and end in `…[truncated]`.
+    #[arg(long, default_value_t = 8192)]
+    pub max_string: usize,
+    /// A route pattern (repeatable, tried in order): `/product/:id`, `/docs/*`. Matching pages
+    /// count under the pattern, the same on every replica, outside `--max-pages`.
+    #[arg(long = "route", value_parser = metrics::RoutePattern::parse)]
+    pub routes: Vec<metrics::RoutePattern>,
 }
 
 /// Parses a flag given in seconds (decimals allowed: `0.5`).
@@ -105,6 +127,26 @@ fn seconds(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     Duration::try_from_secs_f64(v).map_err(|_| format!("{s:?} is not a duration in seconds"))
+}
+
+/// Log bytes one payload may write: this many times its decoded size, counted from
+/// [`LOG_BUDGET_FLOOR`] for small bodies. Every line carries the whole meta, so without it a
+/// small body of many tiny items writes hundreds of times its size.
+pub const LOG_BUDGET_FACTOR: usize = 16;
+/// The body size small bodies are budgeted as.
+pub const LOG_BUDGET_FLOOR: usize = 64 * 1024;
+
+/// What is left of one payload's log budget; lines past it are dropped and counted.
+pub struct LogBudget(usize);
+
+impl LogBudget {
+    pub fn for_body(decoded_len: usize) -> LogBudget {
+        LogBudget(
+            decoded_len
+                .max(LOG_BUDGET_FLOOR)
+                .saturating_mul(LOG_BUDGET_FACTOR),
+        )
+    }
 }
 
 struct Bucket {
@@ -123,7 +165,13 @@ pub struct AppState {
 impl AppState {
     /// Opens the sinks named by `args` and starts their tasks (inside a tokio runtime).
     pub fn new(args: Args) -> std::io::Result<AppState> {
-        let mut metrics = Metrics::new(args.max_pages);
+        let mut metrics = Metrics::new(metrics::Caps {
+            routes: args.routes.clone(),
+            pages: args.max_pages,
+            apps: args.max_apps,
+            exception_types: args.max_exception_types,
+            event_names: args.max_event_names,
+        });
         let sink_metrics = sinks::SinkMetrics::register(&mut metrics.registry);
         let sinks = Sinks::start(
             sinks::Targets {
@@ -149,16 +197,38 @@ impl AppState {
         })
     }
 
-    fn emit(&self, app: &str, kind: &str, kv: &lines::KeyVals) {
+    /// Writes the line `kv` builds, if the payload's budget has room for it; `app` (already
+    /// capped) becomes the Loki stream labels. Once a line does not fit, the budget is spent
+    /// and the payload's later lines are neither built nor written (each counted as dropped).
+    fn emit(
+        &self,
+        app: &str,
+        kind: &str,
+        budget: &mut LogBudget,
+        kv: impl FnOnce() -> lines::KeyVals,
+    ) {
+        if budget.0 == 0 {
+            self.metrics.dropped("log_budget");
+            return;
+        }
+        let kv = kv();
+        let line = lines::render(&kv, self.args.log_format);
+        let Some(left) = budget.0.checked_sub(line.len() + 1) else {
+            budget.0 = 0;
+            self.metrics.dropped("log_budget");
+            return;
+        };
+        budget.0 = left;
         if self.sinks.has_loki() {
             self.sinks
-                .loki_line(app, kind, lines::render(kv, Format::Logfmt));
+                .loki_line(app, kind, lines::render(&kv, Format::Logfmt));
         }
-        self.sinks.log_line(lines::render(kv, self.args.log_format));
+        self.sinks.log_line(line);
     }
 
-    /// Takes a token for `key`; Err(seconds to wait) when none is left.
-    fn take_token(&self, key: &str) -> Result<(), u64> {
+    /// Takes a token from the bucket of each of `keys`, or from none of them: Err(seconds to
+    /// wait) when one is empty.
+    fn take_tokens(&self, keys: &[String]) -> Result<(), u64> {
         if self.args.rate_limit <= 0.0 {
             return Ok(());
         }
@@ -167,19 +237,28 @@ impl AppState {
         };
         let now = Instant::now();
         let burst = self.args.rate_burst.max(1.0);
-        let b = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: burst,
-            last: now,
-        });
-        b.tokens =
-            (b.tokens + now.duration_since(b.last).as_secs_f64() * self.args.rate_limit).min(burst);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - b.tokens) / self.args.rate_limit).ceil().max(1.0) as u64)
+        let mut wait = 0u64;
+        for key in keys {
+            let b = buckets.entry(key.clone()).or_insert(Bucket {
+                tokens: burst,
+                last: now,
+            });
+            b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * self.args.rate_limit)
+                .min(burst);
+            b.last = now;
+            if b.tokens < 1.0 {
+                wait = wait.max(((1.0 - b.tokens) / self.args.rate_limit).ceil().max(1.0) as u64);
+            }
         }
+        if wait > 0 {
+            return Err(wait);
+        }
+        for key in keys {
+            if let Some(b) = buckets.get_mut(key) {
+                b.tokens -= 1.0;
+            }
+        }
+        Ok(())
     }
 
     /// Lets every sink deliver what it holds, for at most `limit`.
@@ -315,6 +394,44 @@ fn dump(state: &AppState, path: &str, headers: &HeaderMap, content_length: usize
     state.sinks.dump_line(line.to_string());
 }
 
+/// The `x-api-key` header (or the `{key}` of the path) against `--api-key`: the 401 when it
+/// is missing or wrong.
+fn api_key_refusal(
+    state: &AppState,
+    headers: &HeaderMap,
+    path_key: Option<String>,
+) -> Option<Response> {
+    let expected = state.args.api_key.as_ref()?;
+    let given = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(path_key);
+    if given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+        None
+    } else {
+        Some(reject(
+            state,
+            StatusCode::UNAUTHORIZED,
+            "api_key",
+            "missing or wrong API key".into(),
+        ))
+    }
+}
+
+/// 429 with `Retry-After`.
+fn rate_limited(state: &AppState, wait: u64) -> Response {
+    let mut r = reject(
+        state,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "too many requests".into(),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    r
+}
+
 async fn collect(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
     handle_collect(&state, None, &headers, body).await
 }
@@ -334,20 +451,8 @@ async fn handle_collect(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
-    if let Some(expected) = &state.args.api_key {
-        let given = headers
-            .get("x-api-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-            .or(path_key);
-        if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
-            return reject(
-                state,
-                StatusCode::UNAUTHORIZED,
-                "api_key",
-                "missing or wrong API key".into(),
-            );
-        }
+    if let Some(r) = api_key_refusal(state, headers, path_key) {
+        return r;
     }
     if !content_type_ok(headers) {
         return reject(
@@ -361,21 +466,29 @@ async fn handle_collect(
         Ok(b) => b,
         Err(r) => return r,
     };
-    let p = match payload::decode(&decoded) {
+    let (mut p, trimmed) = match payload::decode_with_limit(&decoded, state.args.max_items) {
         Ok(p) => p,
-        Err(reason) => return reject(state, StatusCode::BAD_REQUEST, "invalid", reason),
+        Err(payload::DecodeError::Invalid(reason)) => {
+            return reject(state, StatusCode::BAD_REQUEST, "invalid", reason)
+        }
+        Err(payload::DecodeError::TooManyItems(n)) => {
+            return reject(
+                state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_many_items",
+                format!("more than {n} items (logs, exceptions, measurements, events, spans) in one payload"),
+            )
+        }
     };
-    let key = format!("{}:{}", p.meta.app.name, p.meta.app.environment);
-    if let Err(wait) = state.take_token(&key) {
-        let mut r = reject(
-            state,
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests".into(),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return r;
+    state.metrics.truncated("stack_frames", trimmed.frames);
+    state
+        .metrics
+        .truncated("string", p.truncate_strings(state.args.max_string));
+    state.metrics.dropped_n("empty", p.drop_empty());
+    // Keyed by the capped app alone: a new environment (or app name past the cap) cannot
+    // escape the limit, and the buckets are bounded by `--max-apps`.
+    if let Err(wait) = state.take_tokens(&[state.metrics.app(&p.meta.app.name)]) {
+        return rate_limited(state, wait);
     }
     dump(state, "/collect", headers, content_length, &decoded);
     ingest(state, p, &decoded).await;
@@ -385,31 +498,38 @@ async fn handle_collect(
 
 /// Turns an accepted payload into lines, series and traces.
 pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
-    let app = p.meta.app.name.clone();
+    // The label value; lines keep the sender's name in `app_name`.
+    let app = state.metrics.app(&p.meta.app.name);
+    let budget = &mut LogBudget::for_body(raw.len());
     for l in &p.logs {
-        state.emit(&app, "log", &lines::log(l, &p.meta));
+        state.emit(&app, "log", budget, || lines::log(l, &p.meta));
     }
     for e in &p.exceptions {
         state.metrics.exception(&app, &e.kind);
-        state.emit(&app, "exception", &lines::exception(e, &p.meta));
+        state.emit(&app, "exception", budget, || lines::exception(e, &p.meta));
     }
     for m in &p.measurements {
+        if m.kind == "web-vitals" && !vitals_in_range(m) {
+            state.metrics.dropped("out_of_range");
+            continue;
+        }
         if m.kind == "web-vitals" {
             for metric in ["lcp", "inp", "fcp", "ttfb", "cls"] {
                 if let Some(v) = m.values.get(metric) {
-                    let rating = m.context.get("rating").map(String::as_str).unwrap_or("");
                     let id = m.context.get("id").map(String::as_str).unwrap_or("");
                     state
                         .metrics
-                        .observe_vital(&app, metric, *v, rating, &p.meta.page.url, id);
+                        .observe_vital(&app, metric, *v, &p.meta.page.url, id);
                 }
             }
         }
-        state.emit(&app, "measurement", &lines::measurement(m, &p.meta));
+        state.emit(&app, "measurement", budget, || {
+            lines::measurement(m, &p.meta)
+        });
     }
     for e in &p.events {
         state.metrics.event(&app, &e.name);
-        state.emit(&app, "event", &lines::event(e, &p.meta));
+        state.emit(&app, "event", budget, || lines::event(e, &p.meta));
     }
     if let Some(traces) = &p.traces {
         if state.sinks.has_otlp() {
@@ -435,15 +555,25 @@ pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
                     .iter()
                     .find(|a| a.key == "service.name")
                     .map(|a| a.value.text())
-                    .unwrap_or_else(|| app.clone());
+                    .unwrap_or_else(|| p.meta.app.name.clone());
                 for ss in &rs.scope_spans {
                     for s in &ss.spans {
-                        state.emit(&app, "span", &lines::span(s, &service, &p.meta));
+                        state.emit(&app, "span", budget, || lines::span(s, &service, &p.meta));
                     }
                 }
             }
         }
     }
+}
+
+/// False when a web-vitals measurement carries a vital no real page produces (negative, over an
+/// hour, CLS over 100): the whole item is dropped, line and series.
+fn vitals_in_range(m: &payload::Measurement) -> bool {
+    ["lcp", "inp", "fcp", "ttfb", "cls"].iter().all(|metric| {
+        m.values
+            .get(*metric)
+            .is_none_or(|v| metrics::in_range(metric, *v))
+    })
 }
 
 /// Sets `service.name`, `service.version`, `deployment.environment.name` from `meta.app` where missing.
@@ -509,27 +639,58 @@ struct PlainVital {
     app: String,
 }
 
+/// The app a plain web-vitals report is counted under.
+fn plain_app(app: &str) -> String {
+    if app.is_empty() {
+        "unknown".to_string()
+    } else {
+        app.to_string()
+    }
+}
+
 async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body) -> Response {
-    if !content_type_ok(&headers) {
+    handle_web_vitals(&state, None, &headers, body).await
+}
+
+async fn web_vitals_with_key(
+    State(state): State<Shared>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    handle_web_vitals(&state, Some(key), &headers, body).await
+}
+
+/// The plain web-vitals JSON: the same API key, rate limit and label caps as `/collect`.
+async fn handle_web_vitals(
+    state: &Shared,
+    path_key: Option<String>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    if let Some(r) = api_key_refusal(state, headers, path_key) {
+        return r;
+    }
+    if !content_type_ok(headers) {
         return reject(
-            &state,
+            state,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "content_type",
             "content-type must be application/json or text/plain".into(),
         );
     }
-    let (content_length, decoded) = match read_body(&state, &headers, body).await {
+    let (content_length, decoded) = match read_body(state, headers, body).await {
         Ok(b) => b,
         Err(r) => return r,
     };
     if let Err(e) = payload::check_depth(&decoded) {
-        return reject(&state, StatusCode::BAD_REQUEST, "invalid", e);
+        return reject(state, StatusCode::BAD_REQUEST, "invalid", e);
     }
     let value: serde_json::Value = match serde_json::from_slice(&decoded) {
         Ok(v) => v,
         Err(e) => {
             return reject(
-                &state,
+                state,
                 StatusCode::BAD_REQUEST,
                 "invalid",
                 format!("invalid JSON: {e}"),
@@ -541,21 +702,59 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
     } else {
         serde_json::Value::Array(vec![value])
     };
-    let reports: Vec<PlainVital> = match serde_json::from_value(list) {
+    if list
+        .as_array()
+        .is_some_and(|l| l.len() > state.args.max_items)
+    {
+        return reject(
+            state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_many_items",
+            format!("more than {} reports in one payload", state.args.max_items),
+        );
+    }
+    let mut reports: Vec<PlainVital> = match serde_json::from_value(list) {
         Ok(r) => r,
         Err(e) => {
             return reject(
-                &state,
+                state,
                 StatusCode::BAD_REQUEST,
                 "invalid",
                 format!("invalid web-vitals report: {e}"),
             )
         }
     };
+    let max = state.args.max_string;
+    let cut: usize = reports
+        .iter_mut()
+        .flat_map(|r| {
+            [
+                &mut r.metric,
+                &mut r.rating,
+                &mut r.id,
+                &mut r.navigation_type,
+                &mut r.page,
+                &mut r.session_id,
+                &mut r.app,
+            ]
+        })
+        .map(|f| payload::cut(f, max))
+        .sum();
+    state.metrics.truncated("string", cut);
+    let budget = &mut LogBudget::for_body(decoded.len());
+    let mut apps: Vec<String> = reports
+        .iter()
+        .map(|r| state.metrics.app(&plain_app(&r.app)))
+        .collect();
+    apps.sort();
+    apps.dedup();
+    if let Err(wait) = state.take_tokens(&apps) {
+        return rate_limited(state, wait);
+    }
     dump(
-        &state,
+        state,
         "/metrics/web-vitals",
-        &headers,
+        headers,
         content_length,
         &decoded,
     );
@@ -567,14 +766,15 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
         } else {
             r.value
         };
-        let app = if r.app.is_empty() {
-            "unknown".to_string()
-        } else {
-            r.app.clone()
-        };
+        if !metrics::in_range(&metric, value) {
+            state.metrics.dropped("out_of_range");
+            continue;
+        }
+        let app = plain_app(&r.app);
+        let label_app = state.metrics.app(&app);
         state
             .metrics
-            .observe_vital(&app, &metric, value, &r.rating, &r.page, &r.id);
+            .observe_vital(&label_app, &metric, value, &r.page, &r.id);
         let mut kv = lines::KeyVals::new();
         let ts = r
             .timestamp
@@ -582,10 +782,10 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
             .and_then(|t| t.as_f64())
             .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64))
             .unwrap_or_else(chrono::Utc::now);
-        kv.push(("timestamp".into(), lines::go_time(&ts)));
-        kv.push(("kind".into(), "measurement".into()));
-        kv.push(("type".into(), "web-vitals".into()));
-        kv.push((metric.clone(), format!("{value:.6}")));
+        kv.own("timestamp", lines::go_time(&ts));
+        kv.own("kind", "measurement");
+        kv.own("type", "web-vitals");
+        kv.sender("", &metric, format!("{value:.6}"));
         for (k, v) in [
             ("context_id", &r.id),
             ("context_rating", &r.rating),
@@ -593,12 +793,10 @@ async fn web_vitals(State(state): State<Shared>, headers: HeaderMap, body: Body)
             ("session_id", &r.session_id),
             ("page_url", &r.page),
         ] {
-            if !v.is_empty() {
-                kv.push((k.into(), v.clone()));
-            }
+            kv.own(k, v.clone());
         }
-        kv.push(("app_name".into(), app.clone()));
-        state.emit(&app, "measurement", &kv);
+        kv.own("app_name", app);
+        state.emit(&label_app, "measurement", budget, || kv);
     }
     state.metrics.payload("accepted", "");
     (StatusCode::ACCEPTED, "ok").into_response()
@@ -688,7 +886,11 @@ pub fn router(state: Shared) -> Router {
     let routes = Router::new()
         .route("/collect", post(collect).options(preflight))
         .route("/collect/{key}", post(collect_with_key).options(preflight))
-        .route("/metrics/web-vitals", post(web_vitals).options(preflight));
+        .route("/metrics/web-vitals", post(web_vitals).options(preflight))
+        .route(
+            "/metrics/web-vitals/{key}",
+            post(web_vitals_with_key).options(preflight),
+        );
     let routes = if state.args.metrics_listen.is_none() {
         routes.route("/metrics", get(metrics_text))
     } else {

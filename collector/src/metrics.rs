@@ -37,6 +37,16 @@ pub struct EventLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DropLabels {
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TruncatedLabels {
+    pub what: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PayloadLabels {
     pub result: String,
     pub reason: String,
@@ -68,10 +78,18 @@ impl Bounded {
     }
 }
 
-/// Remembers the last `cap` metric ids, so a re-reported id is observed once.
+/// `v` through a shared cap (`other` if the lock is poisoned).
+fn admit(cap: &Mutex<Bounded>, v: &str) -> String {
+    cap.lock()
+        .map(|mut c| c.admit(v.to_string()))
+        .unwrap_or_else(|_| "other".into())
+}
+
+/// Remembers the last `cap` metric ids, so a re-reported id is observed once. Ids are kept as
+/// 128-bit hashes: memory stays at `cap` × 32 bytes however long the ids a sender makes up.
 pub struct RecentIds {
-    order: VecDeque<String>,
-    set: HashSet<String>,
+    order: VecDeque<u128>,
+    set: HashSet<u128>,
     cap: usize,
 }
 
@@ -89,7 +107,8 @@ impl RecentIds {
         if id.is_empty() {
             return true;
         }
-        if self.set.contains(id) {
+        let h = xxhash_rust::xxh3::xxh3_128(id.as_bytes());
+        if self.set.contains(&h) {
             return false;
         }
         if self.order.len() >= self.cap {
@@ -97,8 +116,8 @@ impl RecentIds {
                 self.set.remove(&old);
             }
         }
-        self.order.push_back(id.to_string());
-        self.set.insert(id.to_string());
+        self.order.push_back(h);
+        self.set.insert(h);
         true
     }
 }
@@ -124,8 +143,8 @@ fn is_id_segment(seg: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The route of a page URL or path: query and fragment dropped, id-like segments → `:id`.
-pub fn route(url: &str) -> String {
+/// The path of a page URL (or of a path): scheme, host, query and fragment dropped.
+fn url_path(url: &str) -> &str {
     let path = match url.find("://") {
         Some(i) => {
             let rest = &url[i + 3..];
@@ -133,7 +152,93 @@ pub fn route(url: &str) -> String {
         }
         None => url,
     };
-    let path = path.split(['?', '#']).next().unwrap_or("/");
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// One segment of a `--route` pattern.
+#[derive(Clone, Debug, PartialEq)]
+enum Segment {
+    Literal(String),
+    /// `:name`: any one non-empty segment.
+    Param,
+    /// A trailing `*`: whatever follows, nothing included.
+    Rest,
+}
+
+/// A route an operator names with `--route` (`/product/:id`, `/docs/*`): pages whose path
+/// matches count under the pattern itself, the same on every replica, outside `--max-pages`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoutePattern {
+    name: String,
+    segments: Vec<Segment>,
+}
+
+/// A path's segments without the leading `/` and a trailing `/`.
+fn segments(path: &str) -> Vec<&str> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let path = path.strip_suffix('/').unwrap_or(path);
+    if path.is_empty() {
+        Vec::new()
+    } else {
+        path.split('/').collect()
+    }
+}
+
+impl RoutePattern {
+    /// Parses a pattern: it starts with `/`; `:name` segments match any one segment; `*` may
+    /// only be the last segment.
+    pub fn parse(pattern: &str) -> Result<RoutePattern, String> {
+        if !pattern.starts_with('/') {
+            return Err(format!("route {pattern:?} must start with /"));
+        }
+        let parts = segments(pattern);
+        let mut out = Vec::with_capacity(parts.len());
+        for (i, part) in parts.iter().enumerate() {
+            out.push(match *part {
+                "*" if i + 1 == parts.len() => Segment::Rest,
+                "*" => return Err(format!("route {pattern:?}: * must be the last segment")),
+                p if p.starts_with(':') => Segment::Param,
+                "" => return Err(format!("route {pattern:?} has an empty segment")),
+                p => Segment::Literal(p.to_string()),
+            });
+        }
+        Ok(RoutePattern {
+            name: pattern.to_string(),
+            segments: out,
+        })
+    }
+
+    /// The pattern as written: the `page` label of the pages it matches.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the path of `url` matches.
+    pub fn matches(&self, url: &str) -> bool {
+        let parts = segments(url_path(url));
+        let mut parts = parts.iter();
+        for seg in &self.segments {
+            match seg {
+                Segment::Rest => return true,
+                Segment::Param => {
+                    if parts.next().is_none_or(|p| p.is_empty()) {
+                        return false;
+                    }
+                }
+                Segment::Literal(l) => {
+                    if parts.next() != Some(&l.as_str()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        parts.next().is_none()
+    }
+}
+
+/// The route of a page URL or path: query and fragment dropped, id-like segments → `:id`.
+pub fn route(url: &str) -> String {
+    let path = url_path(url);
     let segs: Vec<&str> = path
         .split('/')
         .map(|s| if is_id_segment(s) { ":id" } else { s })
@@ -167,6 +272,47 @@ pub fn rating(metric: &str, value: f64) -> &'static str {
     }
 }
 
+/// The longest a time-based vital may sanely be: one hour, in ms.
+pub const MAX_VITAL_MS: f64 = 3_600_000.0;
+/// The largest sane CLS (a page would have to shift by its whole viewport 100 times).
+pub const MAX_CLS: f64 = 100.0;
+
+/// Whether a web-vitals value (ms, or unitless for CLS) is one a real page can produce:
+/// finite, not negative, at most an hour (CLS at most 100). Anything else would poison
+/// `_sum` (CLS 1.7e308 makes it `+Inf` for good) and is dropped.
+pub fn in_range(metric: &str, value: f64) -> bool {
+    let max = if metric.eq_ignore_ascii_case("cls") {
+        MAX_CLS
+    } else {
+        MAX_VITAL_MS
+    };
+    value.is_finite() && (0.0..=max).contains(&value)
+}
+
+/// How many distinct values each label may take before the rest are folded into `other`.
+#[derive(Clone, Debug)]
+pub struct Caps {
+    /// Routes named by the operator, tried in order before the page cap.
+    pub routes: Vec<RoutePattern>,
+    pub pages: usize,
+    pub apps: usize,
+    pub exception_types: usize,
+    pub event_names: usize,
+}
+
+impl Caps {
+    /// The same cap for every label.
+    pub fn all(n: usize) -> Caps {
+        Caps {
+            routes: Vec::new(),
+            pages: n,
+            apps: n,
+            exception_types: n,
+            event_names: n,
+        }
+    }
+}
+
 /// Every series the collector exposes.
 pub struct Metrics {
     pub registry: Registry,
@@ -175,13 +321,18 @@ pub struct Metrics {
     pub exceptions: Family<ExceptionLabels, Counter>,
     pub events: Family<EventLabels, Counter>,
     pub payloads: Family<PayloadLabels, Counter>,
+    pub dropped: Family<DropLabels, Counter>,
+    pub truncated: Family<TruncatedLabels, Counter>,
+    pub routes: Vec<RoutePattern>,
     pub pages: Mutex<Bounded>,
+    pub apps: Mutex<Bounded>,
+    pub exception_types: Mutex<Bounded>,
     pub event_names: Mutex<Bounded>,
     pub ids: Mutex<RecentIds>,
 }
 
 impl Metrics {
-    pub fn new(max_pages: usize) -> Self {
+    pub fn new(caps: Caps) -> Self {
         let mut registry = Registry::default();
         let vitals = Family::<VitalLabels, Histogram>::new_with_constructor(|| {
             Histogram::new(SECONDS_BUCKETS)
@@ -191,6 +342,8 @@ impl Metrics {
         let exceptions = Family::<ExceptionLabels, Counter>::default();
         let events = Family::<EventLabels, Counter>::default();
         let payloads = Family::<PayloadLabels, Counter>::default();
+        let dropped = Family::<DropLabels, Counter>::default();
+        let truncated = Family::<TruncatedLabels, Counter>::default();
         registry.register(
             "web_vitals_seconds",
             "Core Web Vitals (time-based) observed by real users",
@@ -208,6 +361,16 @@ impl Metrics {
             "Payloads received, by result",
             payloads.clone(),
         );
+        registry.register(
+            "rum_items_dropped",
+            "Items of accepted payloads that were not ingested, by reason",
+            dropped.clone(),
+        );
+        registry.register(
+            "rum_truncated",
+            "Strings cut at --max-string and stack frames past 128, by what",
+            truncated.clone(),
+        );
         Metrics {
             registry,
             vitals,
@@ -215,26 +378,37 @@ impl Metrics {
             exceptions,
             events,
             payloads,
-            pages: Mutex::new(Bounded::new(max_pages)),
-            event_names: Mutex::new(Bounded::new(max_pages)),
+            dropped,
+            truncated,
+            routes: caps.routes,
+            pages: Mutex::new(Bounded::new(caps.pages)),
+            apps: Mutex::new(Bounded::new(caps.apps)),
+            exception_types: Mutex::new(Bounded::new(caps.exception_types)),
+            event_names: Mutex::new(Bounded::new(caps.event_names)),
             ids: Mutex::new(RecentIds::new(10_000)),
         }
     }
 
-    /// Observes one web-vitals report (value in ms, CLS unitless) once per metric id.
+    /// The app as a label value: one of the first `--max-apps` distinct names, else `other`.
+    /// Series, Loki stream labels and rate-limit buckets all use this, never the raw name.
+    pub fn app(&self, name: &str) -> String {
+        admit(&self.apps, name)
+    }
+
+    /// Observes one web-vitals report (value in ms, CLS unitless) once per metric id, under
+    /// `app` (already capped, see [`Metrics::app`]). The rating is computed from the value:
+    /// a sender's rating is never a label.
     pub fn observe_vital(
         &self,
         app: &str,
         metric: &str,
         value: f64,
-        rating_given: &str,
         page_url: &str,
         id: &str,
     ) -> bool {
         let metric = metric.to_ascii_lowercase();
         if !matches!(metric.as_str(), "lcp" | "inp" | "fcp" | "ttfb" | "cls")
-            || !value.is_finite()
-            || value < 0.0
+            || !in_range(&metric, value)
         {
             return false;
         }
@@ -247,16 +421,8 @@ impl Metrics {
         {
             return false;
         }
-        let rating = if rating_given.is_empty() {
-            rating(&metric, value).to_string()
-        } else {
-            rating_given.to_string()
-        };
-        let page = self
-            .pages
-            .lock()
-            .map(|mut p| p.admit(route(page_url)))
-            .unwrap_or_else(|_| "other".into());
+        let rating = rating(&metric, value).to_string();
+        let page = self.page(page_url);
         let labels = VitalLabels {
             app: app.to_string(),
             metric: metric.clone(),
@@ -280,12 +446,43 @@ impl Metrics {
             .inc();
     }
 
+    /// The `page` label of a URL: the first `--route` pattern it matches, else its templated
+    /// route among the first `--max-pages` distinct ones, else `other`.
+    pub fn page(&self, url: &str) -> String {
+        match self.routes.iter().find(|r| r.matches(url)) {
+            Some(r) => r.name().to_string(),
+            None => admit(&self.pages, &route(url)),
+        }
+    }
+
+    /// Counts an item of an accepted payload left out (`out_of_range`, `empty`, …).
+    pub fn dropped(&self, reason: &str) {
+        self.dropped_n(reason, 1);
+    }
+
+    /// Counts `n` items left out.
+    pub fn dropped_n(&self, reason: &str, n: usize) {
+        if n > 0 {
+            self.dropped
+                .get_or_create(&DropLabels {
+                    reason: reason.into(),
+                })
+                .inc_by(n as u64);
+        }
+    }
+
+    /// Counts `n` things cut short (`string`, `stack_frames`).
+    pub fn truncated(&self, what: &str, n: usize) {
+        if n > 0 {
+            self.truncated
+                .get_or_create(&TruncatedLabels { what: what.into() })
+                .inc_by(n as u64);
+        }
+    }
+
+    /// Counts an event under `app` (already capped) and its capped name.
     pub fn event(&self, app: &str, name: &str) {
-        let name = self
-            .event_names
-            .lock()
-            .map(|mut n| n.admit(name.to_string()))
-            .unwrap_or_else(|_| "other".into());
+        let name = admit(&self.event_names, name);
         self.events
             .get_or_create(&EventLabels {
                 app: app.into(),
@@ -294,11 +491,13 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts an exception under `app` (already capped) and its capped type.
     pub fn exception(&self, app: &str, kind: &str) {
+        let kind = admit(&self.exception_types, kind);
         self.exceptions
             .get_or_create(&ExceptionLabels {
                 app: app.into(),
-                r#type: kind.into(),
+                r#type: kind,
             })
             .inc();
     }
@@ -333,6 +532,32 @@ mod tests {
     }
 
     #[test]
+    fn route_patterns_name_pages_outside_the_cap() {
+        let p = |s: &str| RoutePattern::parse(s).unwrap();
+        assert!(p("/product/:id").matches("https://shop.test/product/red-shoe?x=1"));
+        assert!(p("/product/:id").matches("/product/red-shoe/"));
+        assert!(!p("/product/:id").matches("/product"));
+        assert!(!p("/product/:id").matches("/product/a/b"));
+        assert!(p("/docs/*").matches("/docs"));
+        assert!(p("/docs/*").matches("https://x.test/docs/api/v2#top"));
+        assert!(!p("/docs/*").matches("/documents"));
+        assert!(p("/").matches("https://x.test"));
+        assert!(RoutePattern::parse("docs").is_err());
+        assert!(RoutePattern::parse("/a/*/b").is_err());
+        let mut caps = Caps::all(1);
+        caps.routes = vec![p("/product/:id"), p("/docs/*")];
+        let m = Metrics::new(caps);
+        assert_eq!(m.page("/docs/a"), "/docs/*");
+        assert_eq!(m.page("/product/x"), "/product/:id");
+        assert_eq!(
+            m.page("/checkout"),
+            "/checkout",
+            "patterns take no cap slot"
+        );
+        assert_eq!(m.page("/cart"), "other");
+    }
+
+    #[test]
     fn pages_past_the_cap_count_as_other() {
         let mut b = Bounded::new(2);
         assert_eq!(b.admit("/a".into()), "/a");
@@ -343,11 +568,23 @@ mod tests {
 
     #[test]
     fn an_id_is_observed_once() {
-        let m = Metrics::new(10);
-        assert!(m.observe_vital("shop", "LCP", 1200.0, "", "https://x.test/", "v6-1"));
-        assert!(!m.observe_vital("shop", "lcp", 1300.0, "", "https://x.test/", "v6-1"));
+        let m = Metrics::new(Caps::all(10));
+        assert!(m.observe_vital("shop", "LCP", 1200.0, "https://x.test/", "v6-1"));
+        assert!(!m.observe_vital("shop", "lcp", 1300.0, "https://x.test/", "v6-1"));
         let text = m.encode();
         assert!(text.contains("web_vitals_seconds_count{app=\"shop\",metric=\"lcp\",rating=\"good\",page=\"/\"} 1"), "{text}");
+    }
+
+    #[test]
+    fn only_sane_values_are_in_range() {
+        assert!(in_range("lcp", 0.0));
+        assert!(in_range("lcp", MAX_VITAL_MS));
+        assert!(!in_range("lcp", MAX_VITAL_MS + 1.0));
+        assert!(!in_range("inp", -1.0));
+        assert!(!in_range("ttfb", f64::NAN));
+        assert!(!in_range("fcp", f64::INFINITY));
+        assert!(in_range("cls", 100.0));
+        assert!(!in_range("CLS", 1.7e308));
     }
 
     #[test]

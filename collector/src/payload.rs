@@ -4,8 +4,11 @@
 //! the agent gets wrong fails here too.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::de::{IgnoredAny, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
 /// A string map (`context`, `attributes`): any non-string value fails the payload, as in Alloy.
 pub type StrMap = BTreeMap<String, String>;
@@ -15,9 +18,13 @@ pub type StrMap = BTreeMap<String, String>;
 #[serde(default)]
 pub struct Payload {
     pub meta: Meta,
+    #[serde(deserialize_with = "items")]
     pub logs: Vec<Log>,
+    #[serde(deserialize_with = "items")]
     pub exceptions: Vec<Exception>,
+    #[serde(deserialize_with = "items")]
     pub measurements: Vec<Measurement>,
+    #[serde(deserialize_with = "items")]
     pub events: Vec<Event>,
     pub traces: Option<Traces>,
 }
@@ -135,6 +142,7 @@ pub struct Exception {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Stacktrace {
+    #[serde(deserialize_with = "frames")]
     pub frames: Vec<Frame>,
 }
 
@@ -193,6 +201,7 @@ pub struct Resource {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ScopeSpans {
+    #[serde(deserialize_with = "items")]
     pub spans: Vec<Span>,
 }
 
@@ -273,6 +282,165 @@ impl<'de> Deserialize<'de> for U64String {
     }
 }
 
+/// Appended to a string cut at `--max-string` bytes.
+pub const TRUNCATED: &str = "…[truncated]";
+
+/// Cuts `s` to at most `max` bytes (on a character boundary) plus [`TRUNCATED`]; 1 if it did.
+pub fn cut(s: &mut String, max: usize) -> usize {
+    if s.len() <= max {
+        return 0;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push_str(TRUNCATED);
+    1
+}
+
+fn cut_opt(t: &mut Option<TraceContext>, max: usize) -> usize {
+    t.as_mut()
+        .map_or(0, |t| cut(&mut t.trace_id, max) + cut(&mut t.span_id, max))
+}
+
+/// Cuts keys and values of a map; keys that end up equal keep the last value.
+fn cut_map<V>(m: &mut BTreeMap<String, V>, max: usize, value: impl Fn(&mut V) -> usize) -> usize {
+    let mut n = 0;
+    for v in m.values_mut() {
+        n += value(v);
+    }
+    if m.keys().all(|k| k.len() <= max) {
+        return n;
+    }
+    for (mut k, v) in std::mem::take(m) {
+        n += cut(&mut k, max);
+        m.insert(k, v);
+    }
+    n
+}
+
+fn cut_str_map(m: &mut StrMap, max: usize) -> usize {
+    cut_map(m, max, |v| cut(v, max))
+}
+
+impl Meta {
+    fn truncate_strings(&mut self, max: usize) -> usize {
+        let mut n = cut(&mut self.sdk.name, max) + cut(&mut self.sdk.version, max);
+        for i in &mut self.sdk.integrations {
+            n += cut(&mut i.name, max) + cut(&mut i.version, max);
+        }
+        let a = &mut self.app;
+        for f in [
+            &mut a.name,
+            &mut a.namespace,
+            &mut a.release,
+            &mut a.version,
+            &mut a.environment,
+        ] {
+            n += cut(f, max);
+        }
+        let u = &mut self.user;
+        for f in [&mut u.id, &mut u.username, &mut u.email] {
+            n += cut(f, max);
+        }
+        n += cut_str_map(&mut u.attributes, max);
+        n += cut(&mut self.session.id, max) + cut_str_map(&mut self.session.attributes, max);
+        n += cut(&mut self.page.id, max)
+            + cut(&mut self.page.url, max)
+            + cut_str_map(&mut self.page.attributes, max);
+        let b = &mut self.browser;
+        for f in [
+            &mut b.name,
+            &mut b.version,
+            &mut b.os,
+            &mut b.user_agent,
+            &mut b.language,
+            &mut b.viewport_width,
+            &mut b.viewport_height,
+        ] {
+            n += cut(f, max);
+        }
+        n + cut(&mut self.view.name, max)
+    }
+}
+
+fn cut_attributes(attrs: &mut [KeyValue], max: usize) -> usize {
+    attrs
+        .iter_mut()
+        .map(|a| cut(&mut a.key, max) + a.value.string_value.as_mut().map_or(0, |v| cut(v, max)))
+        .sum()
+}
+
+impl Payload {
+    /// Cuts every string of the meta and the items (keys included) longer than `max` bytes,
+    /// so one long user agent copied onto every line cannot multiply a body; returns how many.
+    pub fn truncate_strings(&mut self, max: usize) -> usize {
+        let mut n = self.meta.truncate_strings(max);
+        for l in &mut self.logs {
+            n += cut(&mut l.message, max)
+                + cut(&mut l.level, max)
+                + cut_str_map(&mut l.context, max)
+                + cut_opt(&mut l.trace, max);
+        }
+        for e in &mut self.exceptions {
+            n += cut(&mut e.kind, max)
+                + cut(&mut e.value, max)
+                + cut_str_map(&mut e.context, max)
+                + cut_opt(&mut e.trace, max);
+            for f in e.stacktrace.iter_mut().flat_map(|s| s.frames.iter_mut()) {
+                n +=
+                    cut(&mut f.function, max) + cut(&mut f.module, max) + cut(&mut f.filename, max);
+            }
+        }
+        for m in &mut self.measurements {
+            n += cut(&mut m.kind, max)
+                + cut_str_map(&mut m.context, max)
+                + cut_map(&mut m.values, max, |_| 0)
+                + cut_opt(&mut m.trace, max);
+        }
+        for e in &mut self.events {
+            n += cut(&mut e.name, max)
+                + cut(&mut e.domain, max)
+                + cut_str_map(&mut e.attributes, max)
+                + cut_opt(&mut e.trace, max);
+        }
+        for rs in self
+            .traces
+            .iter_mut()
+            .flat_map(|t| t.resource_spans.iter_mut())
+        {
+            n += cut_attributes(&mut rs.resource.attributes, max);
+            for s in rs.scope_spans.iter_mut().flat_map(|ss| ss.spans.iter_mut()) {
+                n += cut(&mut s.name, max) + cut_attributes(&mut s.attributes, max);
+            }
+        }
+        n
+    }
+
+    /// Leaves out items that carry nothing (a log without message or context, an exception
+    /// without type, value or frames, a measurement without values, an event without name);
+    /// returns how many.
+    pub fn drop_empty(&mut self) -> usize {
+        let before =
+            self.logs.len() + self.exceptions.len() + self.measurements.len() + self.events.len();
+        self.logs
+            .retain(|l| !l.message.is_empty() || !l.context.is_empty());
+        self.exceptions.retain(|e| {
+            !e.kind.is_empty()
+                || !e.value.is_empty()
+                || e.stacktrace.as_ref().is_some_and(|s| !s.frames.is_empty())
+        });
+        self.measurements.retain(|m| !m.values.is_empty());
+        self.events.retain(|e| !e.name.is_empty());
+        before
+            - (self.logs.len()
+                + self.exceptions.len()
+                + self.measurements.len()
+                + self.events.len())
+    }
+}
+
 /// How deep JSON may nest before we refuse it without handing it to serde.
 pub const MAX_DEPTH: usize = 64;
 
@@ -311,10 +479,114 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Frames kept per stack trace; the rest are skipped unparsed (V8 keeps 10 by default).
+pub const MAX_FRAMES: usize = 128;
+
+/// Why a body was refused.
+#[derive(Debug, PartialEq)]
+pub enum DecodeError {
+    /// Malformed or not what Alloy accepts: 400 with this reason.
+    Invalid(String),
+    /// More items (logs, exceptions, measurements, events, spans) than the limit: 413.
+    TooManyItems(usize),
+}
+
+/// What decoding cut short without refusing the payload.
+#[derive(Debug, Default, PartialEq)]
+pub struct Trimmed {
+    /// Stack frames past [`MAX_FRAMES`], skipped.
+    pub frames: usize,
+}
+
+thread_local! {
+    // serde has no way to hand a runtime limit to a field's deserializer: decoding is
+    // synchronous on one thread, so `decode_with_limit` sets these around the call.
+    static ITEMS_LEFT: Cell<usize> = const { Cell::new(usize::MAX) };
+    static TOO_MANY: Cell<bool> = const { Cell::new(false) };
+    static FRAMES_SKIPPED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// An item array counted against the payload's item limit as it is parsed, so a body of a
+/// million `{}` fails after `--max-items` of them instead of allocating them all.
+fn items<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct Items<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                let left = ITEMS_LEFT.get();
+                if left == 0 {
+                    TOO_MANY.set(true);
+                    return Err(serde::de::Error::custom("too many items"));
+                }
+                ITEMS_LEFT.set(left - 1);
+                out.push(item);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Items(PhantomData))
+}
+
+/// Stack frames: the first [`MAX_FRAMES`] kept, the rest skipped without allocating.
+fn frames<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Frame>, D::Error> {
+    struct Frames;
+    impl<'de> Visitor<'de> for Frames {
+        type Value = Vec<Frame>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of frames")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Frame>, A::Error> {
+            let mut out = Vec::new();
+            while out.len() < MAX_FRAMES {
+                match seq.next_element()? {
+                    Some(f) => out.push(f),
+                    None => return Ok(out),
+                }
+            }
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                FRAMES_SKIPPED.set(FRAMES_SKIPPED.get() + 1);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Frames)
+}
+
 /// Decodes and validates a payload; the error is the reason sent back with 400.
 pub fn decode(body: &[u8]) -> Result<Payload, String> {
-    check_depth(body)?;
-    let p: Payload = serde_json::from_slice(body).map_err(|e| format!("invalid payload: {e}"))?;
+    match decode_with_limit(body, usize::MAX) {
+        Ok((p, _)) => Ok(p),
+        Err(DecodeError::Invalid(e)) => Err(e),
+        Err(DecodeError::TooManyItems(n)) => Err(format!("more than {n} items")),
+    }
+}
+
+/// [`decode`] with at most `max_items` items, saying what was trimmed.
+pub fn decode_with_limit(body: &[u8], max_items: usize) -> Result<(Payload, Trimmed), DecodeError> {
+    check_depth(body).map_err(DecodeError::Invalid)?;
+    ITEMS_LEFT.set(max_items);
+    TOO_MANY.set(false);
+    FRAMES_SKIPPED.set(0);
+    let parsed = serde_json::from_slice::<Payload>(body);
+    ITEMS_LEFT.set(usize::MAX);
+    let trimmed = Trimmed {
+        frames: FRAMES_SKIPPED.get(),
+    };
+    if TOO_MANY.get() {
+        return Err(DecodeError::TooManyItems(max_items));
+    }
+    let p = parsed.map_err(|e| DecodeError::Invalid(format!("invalid payload: {e}")))?;
+    validate(p)
+        .map(|p| (p, trimmed))
+        .map_err(DecodeError::Invalid)
+}
+
+fn validate(p: Payload) -> Result<Payload, String> {
     if let Some(t) = &p.traces {
         for rs in &t.resource_spans {
             for ss in &rs.scope_spans {
@@ -377,6 +649,58 @@ mod tests {
         assert!(decode(br#"{"meta":{"browser":{"viewportWidth":1440}}}"#).is_err());
         assert!(decode(br#"{"traces":{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"abc","spanId":"00f067aa0ba902b7"}]}]}]}}"#).is_err());
         assert!(decode(b"{\"logs\":[{\"message\":\"\xff\"}]}").is_err());
+    }
+
+    #[test]
+    fn items_past_the_limit_fail_while_parsing() {
+        let body = format!(r#"{{"events":[{}]}}"#, [r#"{"name":"e"}"#; 11].join(","));
+        assert_eq!(
+            decode_with_limit(body.as_bytes(), 10).unwrap_err(),
+            DecodeError::TooManyItems(10)
+        );
+        assert_eq!(
+            decode_with_limit(body.as_bytes(), 11)
+                .unwrap()
+                .0
+                .events
+                .len(),
+            11
+        );
+        let spans = r#"{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7"}"#;
+        let body = format!(
+            r#"{{"logs":[{{"message":"m"}}],"traces":{{"resourceSpans":[{{"scopeSpans":[{{"spans":[{spans},{spans}]}}]}}]}}}}"#
+        );
+        assert!(decode_with_limit(body.as_bytes(), 2).is_err());
+        assert!(decode_with_limit(body.as_bytes(), 3).is_ok());
+    }
+
+    #[test]
+    fn frames_past_the_cap_are_skipped_and_counted() {
+        let frames = vec![r#"{"lineno":1}"#; MAX_FRAMES + 5].join(",");
+        let body =
+            format!(r#"{{"exceptions":[{{"type":"E","stacktrace":{{"frames":[{frames}]}}}}]}}"#);
+        let (p, trimmed) = decode_with_limit(body.as_bytes(), 10).unwrap();
+        assert_eq!(
+            p.exceptions[0].stacktrace.as_ref().unwrap().frames.len(),
+            MAX_FRAMES
+        );
+        assert_eq!(trimmed.frames, 5);
+    }
+
+    #[test]
+    fn long_strings_are_cut_on_a_char_boundary_with_a_marker() {
+        let mut p = decode(r#"{"meta":{"browser":{"userAgent":"ééééé"}},"logs":[{"message":"abcdef","context":{"kkkkkkkk":"v"}}]}"#.as_bytes()).unwrap();
+        assert_eq!(p.truncate_strings(5), 3);
+        assert_eq!(p.meta.browser.user_agent, format!("éé{TRUNCATED}"));
+        assert_eq!(p.logs[0].message, format!("abcde{TRUNCATED}"));
+        assert!(p.logs[0].context.contains_key(&format!("kkkkk{TRUNCATED}")));
+    }
+
+    #[test]
+    fn empty_items_are_left_out() {
+        let mut p = decode(br#"{"logs":[{},{"message":"m"}],"exceptions":[{}],"measurements":[{"type":"x"}],"events":[{},{"name":"e"}]}"#).unwrap();
+        assert_eq!(p.drop_empty(), 4);
+        assert_eq!((p.logs.len(), p.events.len()), (1, 1));
     }
 
     #[test]

@@ -3,8 +3,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
-use support::{client, full_payload, Collector};
+use support::{client, full_payload, Collector, Prometheus};
 
 const BUCKETS: [f64; 15] = [
     0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0, 1.5, 1.8, 2.5, 3.0, 4.0, 6.0, 10.0, 20.0,
@@ -27,38 +26,8 @@ fn expected_quantile(q: f64, values: &[f64]) -> f64 {
     *BUCKETS.last().unwrap()
 }
 
-/// Percent-encodes a query parameter value.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[tokio::test]
 async fn prometheus_p75_over_our_buckets_matches_an_independent_computation() {
-    let prometheus = std::path::Path::new("/usr/bin/prometheus");
-    if !prometheus.exists() {
-        assert!(
-            std::env::var("WASM_RUM_REQUIRE_PROMETHEUS").is_err(),
-            "WASM_RUM_REQUIRE_PROMETHEUS is set but /usr/bin/prometheus is missing"
-        );
-        eprintln!("skipped: /usr/bin/prometheus is not installed (scripts/bootstrap installs it)");
-        return;
-    }
     let c = Collector::start(&[]);
     let values_s = [0.4, 0.9, 1.2, 1.6, 2.2, 2.7, 3.5, 5.0, 0.7, 1.9];
     for (i, v) in values_s.iter().enumerate() {
@@ -72,48 +41,16 @@ async fn prometheus_p75_over_our_buckets_matches_an_independent_computation() {
             .unwrap();
         assert_eq!(r.status(), 202);
     }
-    let dir = c.dir.join("prom");
-    std::fs::create_dir_all(&dir).unwrap();
     let target = c.base.trim_start_matches("http://").to_string();
-    let config = format!("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: rum\n    static_configs:\n      - targets: ['{target}']\n");
-    std::fs::write(dir.join("prometheus.yml"), config).unwrap();
-    let port = free_port();
-    let mut prom = Command::new(prometheus)
-        .arg(format!(
-            "--config.file={}",
-            dir.join("prometheus.yml").display()
-        ))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("prometheus starts");
+    let Some(prom) = Prometheus::start(&c.dir.join("prom"), &[("rum", vec![target])]) else {
+        return;
+    };
     let query = "histogram_quantile(0.75, sum by (le) (web_vitals_seconds_bucket{app=\"promapp\",metric=\"lcp\"}))";
-    let mut got = None;
-    for _ in 0..120 {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let url = format!(
-            "http://127.0.0.1:{port}/api/v1/query?query={}",
-            encode(query)
-        );
-        let Ok(r) = client().get(url).send().await else {
-            continue;
-        };
-        let Ok(v) = r.json::<serde_json::Value>().await else {
-            continue;
-        };
-        if let Some(s) = v["data"]["result"][0]["value"][1].as_str() {
-            got = s.parse::<f64>().ok();
-            break;
-        }
-    }
-    let _ = prom.kill();
-    let _ = prom.wait();
-    let got = got.expect("Prometheus answered the p75 query");
+    let result = prom.query_until(query, |_| true).await;
+    let got: f64 = result[0]["value"][1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("Prometheus answered the p75 query");
     let want = expected_quantile(0.75, &values_s);
     assert!(
         (got - want).abs() < 1e-9,

@@ -261,3 +261,107 @@ pub fn sample(s: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)])
         }
     })
 }
+
+/// A real Prometheus (`/usr/bin/prometheus`) scraping `jobs` (name, `host:port` targets) every
+/// second, killed on drop.
+pub struct Prometheus {
+    child: Child,
+    port: u16,
+}
+
+impl Prometheus {
+    /// None (the test is skipped, with a note) when Prometheus is not installed, unless
+    /// `WASM_RUM_REQUIRE_PROMETHEUS` is set.
+    pub fn start(dir: &std::path::Path, jobs: &[(&str, Vec<String>)]) -> Option<Prometheus> {
+        let prometheus = std::path::Path::new("/usr/bin/prometheus");
+        if !prometheus.exists() {
+            assert!(
+                std::env::var("WASM_RUM_REQUIRE_PROMETHEUS").is_err(),
+                "WASM_RUM_REQUIRE_PROMETHEUS is set but /usr/bin/prometheus is missing"
+            );
+            eprintln!(
+                "skipped: /usr/bin/prometheus is not installed (scripts/bootstrap installs it)"
+            );
+            return None;
+        }
+        std::fs::create_dir_all(dir).unwrap();
+        let mut config = String::from("global:\n  scrape_interval: 1s\nscrape_configs:\n");
+        for (job, targets) in jobs {
+            let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
+            config.push_str(&format!(
+                "  - job_name: {job}\n    static_configs:\n      - targets: [{}]\n",
+                targets.join(", ")
+            ));
+        }
+        std::fs::write(dir.join("prometheus.yml"), config).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(prometheus)
+            .arg(format!(
+                "--config.file={}",
+                dir.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("prometheus starts");
+        Some(Prometheus { child, port })
+    }
+
+    /// The `data.result` of an instant query, once Prometheus answers with a non-empty one
+    /// that `ready` accepts; panics after 30 s.
+    pub async fn query_until(
+        &self,
+        query: &str,
+        ready: impl Fn(&[serde_json::Value]) -> bool,
+    ) -> Vec<serde_json::Value> {
+        let url = format!(
+            "http://127.0.0.1:{}/api/v1/query?query={}",
+            self.port,
+            percent_encode(query)
+        );
+        for _ in 0..120 {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let Ok(r) = client().get(&url).send().await else {
+                continue;
+            };
+            let Ok(v) = r.json::<serde_json::Value>().await else {
+                continue;
+            };
+            if let Some(result) = v["data"]["result"].as_array() {
+                if !result.is_empty() && ready(result) {
+                    return result.clone();
+                }
+            }
+        }
+        panic!("Prometheus never answered {query}");
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Percent-encodes a query parameter value.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
