@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 // Fails when the agent's wasm carries core::fmt or panic-formatting code (each pulls in several KB).
-// Reads the function names of the wasm built with names: `node scripts/build.mjs` writes it to
-// target/wasm-rum-named.wasm (the shipped code, optimised the same way, names kept); or give a path.
+// Reads the function names of the wasm built with names: wasm-bindgen's output, which
+// `node scripts/build.mjs` keeps in target/wasm-rum-bindgen.wasm, optimised as the shipped wasm is
+// (scripts/wasm-opt.mjs) but with its names kept, into target/wasm-rum-named.wasm (for twiggy too).
+// Or give a wasm with a name section to read as it is.
 //   node scripts/check-no-fmt.mjs [file.wasm] [--list]
 import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const list = args.includes('--list');
-const file = args.find((a) => !a.startsWith('--')) ?? join(root, 'target', 'wasm-rum-named.wasm');
+const given = args.find((a) => !a.startsWith('--'));
+const bindgen = join(root, 'target', 'wasm-rum-bindgen.wasm');
+const file = given ?? join(root, 'target', 'wasm-rum-named.wasm');
 // rustc writes crate hashes into demangled names: `core[c5930c85a12de822]::fmt::write`.
 const FORBIDDEN = [
   /\bcore(\[[0-9a-f]+\])?::fmt::/,
@@ -20,11 +25,12 @@ const FORBIDDEN = [
   /\bcore(\[[0-9a-f]+\])?::option::expect_failed\b/,
 ];
 
-if (!existsSync(file)) {
-  console.log(`no-fmt: FAILED: ${file} is missing (node scripts/build.mjs writes it)`);
+if (!existsSync(given ?? bindgen)) {
+  console.log(`no-fmt: FAILED: ${given ?? bindgen} is missing (node scripts/build.mjs writes it)`);
   console.log('no-fmt check: 0 passed, 1 failed');
   process.exit(1);
 }
+if (!given) wasmOpt([...OPTIMISE, '--debuginfo', bindgen, '-o', file]);
 
 /** The function names of a wasm module's `name` custom section (subsection 1), in index order. */
 function functionNames(bytes) {
