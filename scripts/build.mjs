@@ -5,7 +5,8 @@
 //      names; the glue's import object and its `wasm.*` uses are renamed to match;
 //   2. esbuild minifies every .js under pkg/ (glue, entry module, snippets/) as a bundler would, keeping
 //      the exports and the `import.meta.url` lookups.
-// wasm-bindgen's output before wasm-opt is kept in target/wasm-rum-bindgen.wasm (names included).
+// wasm-bindgen's output before wasm-opt is kept in target/wasm-rum-bindgen.wasm (names included), the
+// minification mapping in target/wasm-rum-boundary.json.
 // `--dev` skips both; `--no-minify` optimises the wasm but keeps the names on the boundary and the JS readable.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
@@ -17,6 +18,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const dev = process.argv.includes('--dev');
 const minify = !dev && !process.argv.includes('--no-minify');
+const boundary = join(root, 'target', 'wasm-rum-boundary.json');
 const t0 = Date.now();
 execFileSync('wasm-pack', ['build', dev ? '--dev' : '--release', '--target', 'web', '--mode', 'no-install',
   '--out-dir', 'pkg', '--out-name', 'wasm_rum', '--no-pack', '--no-typescript', '--no-opt'], { cwd: root, stdio: 'inherit',
@@ -29,11 +31,14 @@ if (!dev) {
   // wasm-bindgen's output, names kept: scripts/check-no-fmt.mjs optimises it the same way and reads them.
   mkdirSync(join(root, 'target'), { recursive: true });
   cpSync(wasm, join(root, 'target', 'wasm-rum-bindgen.wasm'));
+  rmSync(boundary, { force: true });
   wasmOpt([...OPTIMISE, '--strip-producers', wasm, '-o', wasm]);
   if (minify) {
     // Import and export names minified (all imports move to module "a"), in a run of its own: --converge
     // would repeat the pass. It prints the mapping, with which the glue's side is renamed to match.
     const mapping = JSON.parse(wasmOpt(['--minify-imports-and-exports-and-modules', wasm, '-o', wasm]));
+    // For tests that call a raw export by its Rust name (tests/e2e/errors.test.mjs's wasm trap).
+    writeFileSync(boundary, JSON.stringify(mapping) + '\n');
     const glue = join(pkg, 'wasm_rum.js');
     writeFileSync(glue, renameBoundary(readFileSync(glue, 'utf8'), mapping));
   }
