@@ -1,26 +1,59 @@
 #!/usr/bin/env node
-// Builds pkg/, the npm package users install: wasm-pack's `--target web` output plus pkg-template/.
+// Builds pkg/, the npm package users install: wasm-pack's `--target web` output plus pkg-template/,
+// then shrinks what ships (the readable sources stay in js/ and pkg-template/):
+//   1. wasm-opt (scripts/wasm-opt.mjs) strips names and producers and minifies the import and export
+//      names; the glue's import object and its `wasm.*` uses are renamed to match;
+//   2. esbuild minifies every .js under pkg/ (glue, entry module, snippets/) as a bundler would, keeping
+//      the exports and the `import.meta.url` lookups.
+// wasm-bindgen's output before wasm-opt is kept in target/wasm-rum-bindgen.wasm (names included), the
+// minification mapping in target/wasm-rum-boundary.json.
+// `--dev` skips both; `--no-minify` optimises the wasm but keeps the names on the boundary and the JS readable.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { cpSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { join, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const dev = process.argv.includes('--dev');
+const minify = !dev && !process.argv.includes('--no-minify');
+const boundary = join(root, 'target', 'wasm-rum-boundary.json');
 const t0 = Date.now();
 execFileSync('wasm-pack', ['build', dev ? '--dev' : '--release', '--target', 'web', '--mode', 'no-install',
   '--out-dir', 'pkg', '--out-name', 'wasm_rum', '--no-pack', '--no-typescript', '--no-opt'], { cwd: root, stdio: 'inherit',
   env: { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${process.env.PATH}` } });
-// wasm-opt from the binaryen npm package (v132): Debian's binaryen 108 mis-optimises wasm-bindgen's
-// two-table modules (the externref table), and the glue then fails in WebAssembly.Table.set().
-if (!dev) {
-  const wasm = join(pkg, 'wasm_rum_bg.wasm');
-  execFileSync(join(root, 'node_modules', '.bin', 'wasm-opt'), ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
-    '--enable-reference-types', '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue', wasm, '-o', wasm], { stdio: 'inherit' });
-}
 for (const f of readdirSync(join(root, 'pkg-template'))) cpSync(join(root, 'pkg-template', f), join(pkg, f), { recursive: true });
 rmSync(join(pkg, '.gitignore'), { force: true });
+
+if (!dev) {
+  const wasm = join(pkg, 'wasm_rum_bg.wasm');
+  // wasm-bindgen's output, names kept: scripts/check-no-fmt.mjs optimises it the same way and reads them.
+  mkdirSync(join(root, 'target'), { recursive: true });
+  cpSync(wasm, join(root, 'target', 'wasm-rum-bindgen.wasm'));
+  rmSync(boundary, { force: true });
+  wasmOpt([...OPTIMISE, '--strip-producers', wasm, '-o', wasm]);
+  if (minify) {
+    // Import and export names minified (all imports move to module "a"), in a run of its own: --converge
+    // would repeat the pass. It prints the mapping, with which the glue's side is renamed to match.
+    const mapping = JSON.parse(wasmOpt(['--minify-imports-and-exports-and-modules', wasm, '-o', wasm]));
+    // For tests that call a raw export by its Rust name (tests/e2e/errors.test.mjs's wasm trap).
+    writeFileSync(boundary, JSON.stringify(mapping) + '\n');
+    const glue = join(pkg, 'wasm_rum.js');
+    writeFileSync(glue, renameBoundary(readFileSync(glue, 'utf8'), mapping));
+  }
+}
+if (minify) {
+  const esbuild = await import('esbuild');
+  for (const f of jsFiles(pkg)) {
+    // The snippets keep function names: the wrappers patch.js installs are what a page sees as
+    // window.fetch and XMLHttpRequest.prototype.open/send/setRequestHeader, names included (+140 B gzip).
+    const keepNames = f.includes(`${sep}snippets${sep}`);
+    const { code } = await esbuild.transform(readFileSync(f, 'utf8'), { minify: true, keepNames, format: 'esm', target: 'esnext', legalComments: 'none' });
+    writeFileSync(f, code);
+  }
+}
+
 // The package version follows Cargo.toml.
 const version = /^version = "([^"]+)"/m.exec(readFileSync(join(root, 'Cargo.toml'), 'utf8'))[1];
 const manifest = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8'));
@@ -29,3 +62,36 @@ manifest.version = version;
 manifest.files = manifest.files.filter((f) => existsSync(join(pkg, f)));
 writeFileSync(join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
 console.log(`build: pkg/ ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+
+/** Every .js file under `dir`, snippets/ included. */
+function jsFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? jsFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+}
+
+/**
+ * Renames the glue's side of the JS/wasm boundary to the names `--minify-imports-and-exports-and-modules`
+ * gave the wasm (its mapping: imports [module, name, short], exports [name, short]; every import moves
+ * to module "a"). Fails the build on anything it cannot match, so a wasm-bindgen upgrade that changes
+ * the glue's shape cannot ship a package whose imports do not line up.
+ */
+function renameBoundary(glue, { imports, exports }) {
+  const MODULE = './wasm_rum_bg.js';
+  const once = (text, re, to, what) => {
+    let n = 0;
+    const out = text.replace(re, (...m) => (n++, typeof to === 'function' ? to(...m) : to));
+    if (n !== 1) throw new Error(`build: ${what} found ${n} times in the glue, expected once`);
+    return out;
+  };
+  const escape = (s) => s.replace(/[$]/g, '\\$&');
+  for (const [module, name, short] of imports) {
+    if (module !== MODULE) throw new Error(`build: wasm import from an unexpected module ${module}`);
+    glue = once(glue, new RegExp(`^(\\s+)${escape(name)}:`, 'gm'), (_, indent) => `${indent}${short}:`, `import ${name}`);
+  }
+  glue = once(glue, new RegExp(`"${MODULE.replace(/[.]/g, '\\.')}": import0`, 'g'), 'a: import0', 'the import module');
+  const exported = new Map(exports);
+  return glue.replace(/\bwasm\.([A-Za-z_$][\w$]*)/g, (_, name) => {
+    if (!exported.has(name)) throw new Error(`build: the glue uses wasm.${name}, which the wasm does not export`);
+    return `wasm.${exported.get(name)}`;
+  });
+}

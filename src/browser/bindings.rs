@@ -64,9 +64,10 @@ extern "C" {
         keepalive: bool,
     ) -> bool;
 
-    /// Sets the one function every answer goes to (`undefined`: none).
-    #[wasm_bindgen(js_name = onAnswer)]
-    pub fn send_answers_to(f: &JsValue);
+    /// Sets the one function every answer goes to (`undefined`: none). `catch` also keeps the
+    /// import behind the glue (the build's boundary renaming expects every import there).
+    #[wasm_bindgen(js_name = onAnswer, catch)]
+    pub fn send_answers_to(f: &JsValue) -> Result<(), JsValue>;
 }
 
 // --- tracing ---

@@ -79,7 +79,7 @@ impl Answers {
                 f(id, read_answer(status, retry_after, session_status))
             },
         );
-        send_answers_to(&guarded(callback.as_ref().unchecked_ref()));
+        let _ = send_answers_to(&guarded(callback.as_ref().unchecked_ref()));
         Answers {
             _callback: callback,
         }
@@ -88,7 +88,7 @@ impl Answers {
 
 impl Drop for Answers {
     fn drop(&mut self) {
-        send_answers_to(&JsValue::UNDEFINED);
+        let _ = send_answers_to(&JsValue::UNDEFINED);
     }
 }
 

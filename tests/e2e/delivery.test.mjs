@@ -11,8 +11,9 @@ after(async () => { await browser?.close(); });
 
 const ready = (p) => p.waitForFunction(() => window.rum && window.rum.getSession());
 
-// The wasm's memory: the glue returns the running instance's exports when initialised again.
-const WASM_MEMORY = `window.wasmMemory = async () => { const m = await import('/pkg/wasm_rum.js'); return (await m.default()).memory.buffer.byteLength; };
+// The wasm's memory: the glue returns the running instance's exports when initialised again
+// (export names are minified: the one Memory among them).
+const WASM_MEMORY = `window.wasmMemory = async () => { const m = await import('/pkg/wasm_rum.js'); return Object.values(await m.default()).find((v) => v instanceof WebAssembly.Memory).buffer.byteLength; };
 window.completed = 0;
 new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.name.startsWith(window.collectorUrl)) window.completed++; }).observe({ type: 'resource' });`;
 

@@ -2,6 +2,7 @@
 // storm, and the agent never throwing into the page, as the collector receives and logs them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { startCollector, startStatic, launchBrowser, agentPage, html, waitFor } from './harness.mjs';
 
 let browser;
@@ -15,6 +16,17 @@ window.seen = [];
 addEventListener('error', (e) => seen.push('error: ' + e.message));
 addEventListener('unhandledrejection', (e) => seen.push('rejection: ' + String(e.reason && e.reason.message || e.reason)));
 </script>`;
+
+// The name pkg/'s wasm exports a Rust export under: scripts/build.mjs minifies them and keeps the mapping.
+function exportName(name) {
+  let mapping;
+  try {
+    mapping = JSON.parse(readFileSync(new URL('../../target/wasm-rum-boundary.json', import.meta.url), 'utf8'));
+  } catch {
+    return name; // a build without minification
+  }
+  return new Map(mapping.exports).get(name) ?? name;
+}
 
 async function setup(page, { routes = {} } = {}) {
   const collector = await startCollector();
@@ -374,7 +386,7 @@ test('hardening: a wasm trap stops the agent quietly, warns once and reports onc
         // pointer makes the wasm read outside its memory (WebAssembly.RuntimeError).
         const glue = await import('/pkg/wasm_rum.js');
         const wasm = await glue.default();
-        glue.Rum.prototype.pushEvent = function () { return wasm.rum_pushEvent(0xfffffff0, 0, 0, 0, 0, 0); };
+        glue.Rum.prototype.pushEvent = function () { return wasm[${JSON.stringify(exportName('rum_pushEvent'))}](0xfffffff0, 0, 0, 0, 0, 0); };
         rum.pushEvent('trap');
         rum.pushEvent('trap again');
         rum.pushLog('after death');

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Fails when the agent's wasm carries core::fmt or panic-formatting code (each pulls in several KB).
+// Reads the function names of the wasm built with names: wasm-bindgen's output, which
+// `node scripts/build.mjs` keeps in target/wasm-rum-bindgen.wasm, optimised as the shipped wasm is
+// (scripts/wasm-opt.mjs) but with its names kept, into target/wasm-rum-named.wasm (for twiggy too).
+// Or give a wasm with a name section to read as it is.
+//   node scripts/check-no-fmt.mjs [file.wasm] [--list]
+import { readFileSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const list = args.includes('--list');
+const given = args.find((a) => !a.startsWith('--'));
+const bindgen = join(root, 'target', 'wasm-rum-bindgen.wasm');
+const file = given ?? join(root, 'target', 'wasm-rum-named.wasm');
+// rustc writes crate hashes into demangled names: `core[c5930c85a12de822]::fmt::write`.
+const FORBIDDEN = [
+  /\bcore(\[[0-9a-f]+\])?::fmt::/,
+  /\bcore(\[[0-9a-f]+\])?::panicking::panic_fmt\b/,
+  /\bcore(\[[0-9a-f]+\])?::str::slice_error_fail/,
+  /\bcore(\[[0-9a-f]+\])?::result::unwrap_failed\b/,
+  /\bcore(\[[0-9a-f]+\])?::option::expect_failed\b/,
+];
+
+if (!existsSync(given ?? bindgen)) {
+  console.log(`no-fmt: FAILED: ${given ?? bindgen} is missing (node scripts/build.mjs writes it)`);
+  console.log('no-fmt check: 0 passed, 1 failed');
+  process.exit(1);
+}
+if (!given) wasmOpt([...OPTIMISE, '--debuginfo', bindgen, '-o', file]);
+
+/** The function names of a wasm module's `name` custom section (subsection 1), in index order. */
+function functionNames(bytes) {
+  let pos = 8;
+  const leb = () => {
+    let result = 0, shift = 0, byte;
+    do {
+      byte = bytes[pos++];
+      result += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
+    return result;
+  };
+  const text = (len) => new TextDecoder().decode(bytes.subarray(pos, (pos += len)));
+  while (pos < bytes.length) {
+    const id = bytes[pos++];
+    const size = leb();
+    const end = pos + size;
+    if (id === 0 && text(leb()) === 'name') {
+      while (pos < end) {
+        const sub = bytes[pos++];
+        const subEnd = leb() + pos;
+        if (sub === 1) {
+          const names = [];
+          for (let n = leb(); n > 0; n--) {
+            leb();
+            names.push(text(leb()));
+          }
+          return names;
+        }
+        pos = subEnd;
+      }
+    }
+    pos = end;
+  }
+  return null;
+}
+
+const names = functionNames(readFileSync(file));
+if (!names) {
+  console.log(`no-fmt: FAILED: ${file} has no function names (build it without name stripping)`);
+  console.log('no-fmt check: 0 passed, 1 failed');
+  process.exit(1);
+}
+const found = names.filter((n) => FORBIDDEN.some((re) => re.test(n)));
+if (list) for (const n of found) console.log(`no-fmt: ${n}`);
+console.log(`no-fmt: ${found.length} core::fmt / panic-formatting functions among ${names.length} in ${file}`);
+if (found.length) {
+  if (!list) for (const n of found.slice(0, 20)) console.log(`no-fmt: ${n}`);
+  if (!list && found.length > 20) console.log(`no-fmt: ... and ${found.length - 20} more (--list shows all)`);
+  console.log('no-fmt: FAILED: find what reaches them with twiggy paths / dominators');
+  console.log('no-fmt check: 0 passed, 1 failed');
+  process.exit(1);
+}
+console.log('no-fmt check: 1 passed, 0 failed');
