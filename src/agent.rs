@@ -150,7 +150,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         app: app.clone(),
         session_id: session.id.clone(),
         session_attributes: vec![("isSampled".into(), bool_str(session.sampled).into())],
-        page_url: crate::core::url::redact(&meta::page_url()),
+        page_url: crate::core::url::redact(&meta::page_url(), &config.redact.query_params),
         page_id: crate::core::rand::alnum_id(10),
         browser: meta::browser(),
         view: "default".into(),
