@@ -38,6 +38,8 @@ pub struct Agent {
     held: ErrorBuffer,
     session_written: f64,
     warned_before_send: bool,
+    /// Items shrunk or dropped by the size caps, not yet reported.
+    oversize: u32,
     _listeners: Vec<Listener>,
     /// Guards of installed features (observers, wrappers, listeners): dropped on shutdown.
     pub features: Vec<Box<dyn Any>>,
@@ -119,6 +121,12 @@ pub fn resend_kept() {
     transport::send_kept(&url, api_key.as_deref(), session.as_deref());
 }
 
+/// How many items were shrunk to fit `payload::MAX_ITEM_BYTES` (entries dropped) or dropped
+/// as too large since the last call: the `oversize` count of `wasm-rum.items_dropped`.
+pub fn take_oversize() -> u32 {
+    with(|a| std::mem::take(&mut a.oversize)).unwrap_or(0)
+}
+
 /// Starts the agent; the caller has validated `config`.
 pub fn start(config: Config, host: Host) -> Result<(), String> {
     crate::browser::listener::set_guard(Some(host.clone()));
@@ -191,6 +199,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         session,
         session_written: now,
         warned_before_send: false,
+        oversize: 0,
         _listeners: listeners,
         features: Vec::new(),
     };
@@ -261,6 +270,12 @@ impl Agent {
         let mut encoded = payload::encode(&item);
         if !self.apply_before_send(&mut encoded) {
             return false;
+        }
+        if encoded.oversize() {
+            self.oversize += 1;
+            if encoded.too_large() {
+                return false;
+            }
         }
         let was_sampled = self.session.sampled;
         let out = match self.held.admit(&mut self.session.sampled, encoded) {

@@ -1,27 +1,74 @@
 //! A small JSON writer: the agent builds its wire format with it instead of serde_json,
 //! and without `core::fmt` (floats through `ryu`, integers through `itoa`), which keeps the wasm small.
+//! Every string it writes is capped at [`MAX_STRING_BYTES`].
 
-/// Appends `s` to `out` as a JSON string literal, quotes included.
+/// The longest string the agent sends, in UTF-8 bytes, [`TRUNCATED`] included: a message,
+/// a stack frame, an attribute or context value, a URL, a key.
+pub const MAX_STRING_BYTES: usize = 8_192;
+
+/// What ends a string cut to [`MAX_STRING_BYTES`].
+pub const TRUNCATED: &str = "…[truncated]";
+
+/// The part of `s` that is sent: all of it when it fits in [`MAX_STRING_BYTES`], else the
+/// longest prefix that ends on a character boundary and leaves room for [`TRUNCATED`]
+/// (`true`: it was cut).
+pub fn capped(s: &str) -> (&str, bool) {
+    if s.len() <= MAX_STRING_BYTES {
+        return (s, false);
+    }
+    let mut end = MAX_STRING_BYTES - TRUNCATED.len();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (s.get(..end).unwrap_or(""), true)
+}
+
+fn escaped(c: char) -> Option<&'static str> {
+    Some(match c {
+        '"' => "\\\"",
+        '\\' => "\\\\",
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        _ => return None,
+    })
+}
+
+/// Appends `s` (capped, see [`capped`]) to `out` as a JSON string literal, quotes included.
 pub fn push_str(out: &mut String, s: &str) {
+    let (s, cut) = capped(s);
     out.push('"');
     for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
+        match escaped(c) {
+            Some(e) => out.push_str(e),
+            None if (c as u32) < 0x20 => {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 let n = c as u32;
                 out.push_str("\\u00");
                 out.push(HEX[(n >> 4) as usize] as char);
                 out.push(HEX[(n & 15) as usize] as char);
             }
-            c => out.push(c),
+            None => out.push(c),
         }
     }
+    if cut {
+        out.push_str(TRUNCATED);
+    }
     out.push('"');
+}
+
+/// The length [`push_str`] writes for `s`, quotes included.
+pub fn str_len(s: &str) -> usize {
+    let (s, cut) = capped(s);
+    let body: usize = s
+        .chars()
+        .map(|c| match escaped(c) {
+            Some(e) => e.len(),
+            None if (c as u32) < 0x20 => 6,
+            None => c.len_utf8(),
+        })
+        .sum();
+    body + 2 + if cut { TRUNCATED.len() } else { 0 }
 }
 
 /// Appends a finite number in its shortest round-trip form; NaN and infinities become 0
@@ -147,6 +194,45 @@ mod tests {
         let mut s = String::new();
         push_str(&mut s, "a\"b\\c\n\u{1}é");
         assert_eq!(s, r#""a\"b\\c\n\u0001é""#);
+    }
+
+    #[test]
+    fn long_strings_are_cut_on_a_char_boundary_with_the_suffix() {
+        let short = "é".repeat(MAX_STRING_BYTES / 2);
+        let mut s = String::new();
+        push_str(&mut s, &short);
+        assert_eq!(
+            s.len(),
+            MAX_STRING_BYTES + 2,
+            "exactly the cap is kept whole"
+        );
+        assert_eq!(str_len(&short), s.len());
+        for long in [
+            "x".repeat(1 << 20),
+            "é".repeat(MAX_STRING_BYTES),
+            "€".repeat(MAX_STRING_BYTES),
+            "😀".repeat(MAX_STRING_BYTES),
+            "a".to_string() + &"😀".repeat(3_000),
+        ] {
+            let mut s = String::new();
+            push_str(&mut s, &long);
+            let inner = s
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap();
+            assert!(inner.len() <= MAX_STRING_BYTES && inner.len() > MAX_STRING_BYTES - 20);
+            assert!(inner.ends_with(TRUNCATED));
+            let kept = inner.strip_suffix(TRUNCATED).unwrap();
+            assert!(long.starts_with(kept));
+            assert_eq!(str_len(&long), s.len());
+        }
+        let mut s = String::new();
+        push_str(&mut s, &"\"".repeat(MAX_STRING_BYTES + 1));
+        assert_eq!(
+            s.len(),
+            2 + 2 * (MAX_STRING_BYTES - TRUNCATED.len()) + TRUNCATED.len()
+        );
+        assert_eq!(str_len("\n\u{1}é"), r#""\n\u0001é""#.len());
     }
 
     #[test]
