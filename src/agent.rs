@@ -267,7 +267,7 @@ impl Agent {
             return false;
         }
         self.touch_session();
-        let mut encoded = payload::encode(&item);
+        let mut encoded = payload::encode(item);
         if !self.apply_before_send(&mut encoded) {
             return false;
         }

@@ -112,7 +112,7 @@ impl Drop for TimingGuard {
     }
 }
 
-fn observe_resources(redact: Rc<[String]>) -> Option<Observer> {
+fn observe_resources(redact: Vec<String>) -> Option<Observer> {
     let callback = Closure::<dyn Fn(PerformanceObserverEntryList)>::new(
         move |list: PerformanceObserverEntryList| {
             for entry in list.get_entries().iter() {
@@ -141,11 +141,10 @@ fn observe_resources(redact: Rc<[String]>) -> Option<Observer> {
 /// Reports the page load (now, or once `load` has finished) and traced resources, their
 /// URLs redacted with the config's `redact.queryParams` too.
 pub fn install(redact: &[String]) -> TimingGuard {
-    let redact: Rc<[String]> = redact.into();
     let after_load: Rc<RefCell<Option<Timeout>>> = Rc::new(RefCell::new(None));
     let mut load = None;
-    if !report_navigation(&redact) {
-        let names = redact.clone();
+    if !report_navigation(redact) {
+        let names = redact.to_vec();
         let slot = after_load.clone();
         let done = Rc::new(Cell::new(false));
         load = web_sys::window().and_then(|w| {
@@ -166,6 +165,6 @@ pub fn install(redact: &[String]) -> TimingGuard {
     TimingGuard {
         _load: load,
         _after_load: after_load,
-        observer: observe_resources(redact),
+        observer: observe_resources(redact.to_vec()),
     }
 }

@@ -265,63 +265,46 @@ fn nanos(ms: f64) -> String {
     s
 }
 
-/// Bytes an entry of a `context`/`attributes` map takes: `"k":"v",`.
-fn pair_len(k: &str, v: &str) -> usize {
-    json::str_len(k) + json::str_len(v) + 2
-}
-
-/// Drops entries from the end of `list` until their estimated sizes add up to `excess`;
-/// returns what was saved (0: the list was empty).
-fn shed<T>(list: &mut Vec<T>, excess: usize, size: impl Fn(&T) -> usize) -> usize {
-    let mut saved = 0;
-    while saved < excess {
-        match list.pop() {
-            Some(x) => saved += size(&x),
-            None => break,
-        }
-    }
-    saved
+/// At least the bytes a string takes in the JSON (escapes only add to it).
+fn min_len(s: &str) -> usize {
+    s.len().min(json::MAX_STRING_BYTES) + 2
 }
 
 /// Drops what an item can lose, last in first, to save about `excess` bytes: its context or
-/// attributes first, then (exceptions) its outermost frames, then (measurements) its last
-/// values. False when nothing is left to drop.
+/// attributes, then (an exception) its outermost frames. False when nothing is left to drop
+/// (spans have a few short attributes; a measurement's values are its point).
 fn shrink(item: &mut Item, excess: usize) -> bool {
-    let pairs = |p: &(String, String)| pair_len(&p.0, &p.1);
-    let saved = match item {
-        Item::Log(l) => shed(&mut l.context, excess, pairs),
-        Item::Event(e) => shed(&mut e.attributes, excess, pairs),
-        Item::Exception(e) => match shed(&mut e.context, excess, pairs) {
-            0 => shed(&mut e.frames, excess, |f| {
-                json::str_len(&f.function) + json::str_len(&f.filename) + 24
-            }),
-            n => n,
-        },
-        Item::Measurement(m) => match shed(&mut m.context, excess, pairs) {
-            0 => shed(&mut m.values, excess, |v| json::str_len(&v.0) + 2),
-            n => n,
-        },
-        Item::Span(sp) => shed(&mut sp.attributes, excess, |a| {
-            let value = match &a.1 {
-                AttrValue::Str(s) => json::str_len(s),
-                _ => 1,
-            };
-            json::str_len(&a.0) + value + 24
-        }),
+    let (map, mut frames) = match item {
+        Item::Log(l) => (&mut l.context, None),
+        Item::Exception(e) => (&mut e.context, Some(&mut e.frames)),
+        Item::Measurement(m) => (&mut m.context, None),
+        Item::Event(e) => (&mut e.attributes, None),
+        Item::Span(_) => return false,
     };
+    let mut saved = 0;
+    while saved < excess {
+        if let Some((k, v)) = map.pop() {
+            // `"k":"v",`
+            saved += min_len(&k) + min_len(&v) + 2;
+        } else if let Some(f) = frames.as_mut().and_then(|f| f.pop()) {
+            // `{"function":"f","filename":"n"},`
+            saved += min_len(&f.function) + min_len(&f.filename) + 26;
+        } else {
+            break;
+        }
+    }
     saved > 0
 }
 
 /// Writes one item as its JSON object, every string capped at [`json::MAX_STRING_BYTES`] and
-/// the whole at [`MAX_ITEM_BYTES`]: entries are dropped (see [`shrink`]) until it fits, and
+/// the whole at [`MAX_ITEM_BYTES`]: entries are dropped (see `shrink`) until it fits, and
 /// the result says so in `shrunk`. An item that cannot be brought under is returned as it
 /// is, [`Encoded::too_large`].
-pub fn encode(item: &Item) -> Encoded {
-    let mut encoded = encode_whole(item);
+pub fn encode(mut item: Item) -> Encoded {
+    let mut encoded = encode_whole(&item);
     if !encoded.too_large() {
         return encoded;
     }
-    let mut item = item.clone();
     while encoded.too_large() && shrink(&mut item, encoded.json.len() - MAX_ITEM_BYTES) {
         encoded = encode_whole(&item);
     }
@@ -708,7 +691,7 @@ mod tests {
 
     #[test]
     fn exception_frames_have_integer_positions() {
-        let e = encode(&Item::Exception(Exception {
+        let e = encode(Item::Exception(Exception {
             kind: "TypeError".into(),
             value: "x is undefined".into(),
             timestamp: 1_787_566_502_123.0,
@@ -730,14 +713,14 @@ mod tests {
 
     #[test]
     fn body_groups_items_by_kind_and_wraps_spans_in_otlp() {
-        let log = encode(&Item::Log(Log {
+        let log = encode(Item::Log(Log {
             message: "hi".into(),
             level: "info".into(),
             context: vec![],
             timestamp: 0.0,
             trace: None,
         }));
-        let span = encode(&Item::Span(Span {
+        let span = encode(Item::Span(Span {
             trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
             span_id: "00f067aa0ba902b7".into(),
             parent_span_id: String::new(),
@@ -768,7 +751,7 @@ mod tests {
 
     #[test]
     fn a_huge_message_is_cut_and_the_item_is_not_counted_as_shrunk() {
-        let e = encode(&Item::Log(Log {
+        let e = encode(Item::Log(Log {
             message: "m".repeat(1 << 20),
             level: "info".into(),
             context: vec![("k".into(), "v".into())],
@@ -790,7 +773,7 @@ mod tests {
             timestamp: 0.0,
             trace: None,
         };
-        let e = encode(&Item::Event(event.clone()));
+        let e = encode(Item::Event(event.clone()));
         assert!(e.shrunk && !e.too_large() && e.oversize());
         assert!(e.json.len() <= MAX_ITEM_BYTES);
         assert!(
@@ -806,7 +789,7 @@ mod tests {
         assert!(!e.json.contains("\"k99\""));
         let mut small = event;
         small.attributes.truncate(kept);
-        assert_eq!(encode(&Item::Event(small)).json, e.json);
+        assert_eq!(encode(Item::Event(small)).json, e.json);
     }
 
     #[test]
@@ -817,7 +800,7 @@ mod tests {
             lineno: i + 1,
             colno: 1,
         };
-        let e = encode(&Item::Exception(Exception {
+        let e = encode(Item::Exception(Exception {
             kind: "Error".into(),
             value: "boom".into(),
             timestamp: 0.0,
@@ -836,7 +819,7 @@ mod tests {
 
     #[test]
     fn an_item_still_too_large_after_before_send_is_oversize() {
-        let mut e = encode(&Item::Log(Log {
+        let mut e = encode(Item::Log(Log {
             message: "m".into(),
             level: "info".into(),
             context: vec![],
