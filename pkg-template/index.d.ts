@@ -56,6 +56,15 @@ export interface RumConfig {
   captureConsoleDisabledLevels?: Array<'trace' | 'debug' | 'info' | 'log' | 'warn' | 'error'>;
   /** Error limits: `maxPerMinute` (default 30). */
   errors?: { maxPerMinute?: number };
+  /**
+   * URL redaction. Every URL sent loses its `user:password@` and its fragment (a hash route
+   * `#/…` or `#!/…` keeps its path), and the values of sensitive query parameters become
+   * `REDACTED`. `queryParams` adds names to the built-in list (token, password, secret, key,
+   * auth, code, session, signature, sig, jwt, pwd, pass, passwd, …), matched the same way:
+   * percent-decoded, case-insensitive, by whole tokens of the name (split on `_`, `-`, `.`
+   * and camelCase), so `'customer_id'` matches `customerId` and `x-customer-id`.
+   */
+  redact?: { queryParams?: string[] };
   /** Change an item before it is sent, or return `null` to drop it. */
   beforeSend?: (item: TransportItem) => TransportItem | null;
   /** The user, if known at start. */

@@ -2,7 +2,7 @@
 // a handle at once whose calls queue until the agent runs. Never throws into the page after init().
 import load, { start } from './wasm_rum.js';
 
-const S = 'string', N = 'number', B = 'boolean', O = 'object', F = 'function', L = 'list';
+const S = 'string', N = 'number', B = 'boolean', O = 'object', F = 'function', L = 'list', SL = 'strings';
 // One table of rules: [path, type, required, [min, max]]. config.rs `validate` mirrors the ranges.
 const RULES = [
   ['url', S, 1], ['apiKey', S], ['app', O, 1], ['app.name', S, 1], ['app.version', S],
@@ -14,7 +14,7 @@ const RULES = [
   ['webVitals', O], ['webVitals.reportAllChanges', B], ['tracing', O],
   ['tracing.propagateTraceHeaderCorsUrls', L], ['ignoreUrls', L], ['ignoreErrors', L],
   ['captureConsole', B], ['captureConsoleDisabledLevels', L], ['errors', O],
-  ['errors.maxPerMinute', N, 0, [0, 100000]], ['beforeSend', F], ['user', O], ['user.id', S],
+  ['errors.maxPerMinute', N, 0, [0, 100000]], ['redact', O], ['redact.queryParams', SL], ['beforeSend', F], ['user', O], ['user.id', S],
   ['user.username', S], ['user.email', S], ['user.attributes', O], ['paused', B], ['debug', B],
   ['wasmUrl', [S, O]],
 ];
@@ -39,6 +39,8 @@ export function validateConfig(config) {
       if (!Array.isArray(v) || !v.every((x) => typeof x === S || isRegExp(x))) {
         throw new TypeError(`wasm-rum: ${key} must be an array of strings and RegExps`);
       }
+    } else if (type === SL) {
+      if (!Array.isArray(v) || !v.every((x) => typeof x === S)) throw new TypeError(`wasm-rum: ${key} must be an array of strings`);
     } else if (Array.isArray(type)) {
       if (type[0] === S && type[1] === O ? !(typeof v === S || v instanceof URL) : !type.includes(v)) {
         throw new TypeError(`wasm-rum: ${key} must be ` + (type[1] === O ? 'a string or URL' : type.map((t) => `'${t}'`).join(' or ')));

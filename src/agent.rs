@@ -184,7 +184,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         app: app.clone(),
         session_id: session.id.clone(),
         session_attributes: vec![("isSampled".into(), bool_str(session.sampled).into())],
-        page_url: crate::core::url::redact(&meta::page_url()),
+        page_url: crate::core::url::redact(&meta::page_url(), &config.redact.query_params),
         page_id: crate::core::rand::alnum_id(10),
         browser: meta::browser(),
         view: "default".into(),
@@ -305,9 +305,16 @@ impl Agent {
             return false;
         }
         self.touch_session();
-        let mut encoded = payload::encode(&item);
+        let mut encoded = payload::encode(item);
         if !self.apply_before_send(&mut encoded) {
             return false;
+        }
+        if encoded.oversize() {
+            // Shrunk to fit `payload::MAX_ITEM_BYTES` (entries dropped), or dropped as too large.
+            self.count_drop(DropReason::Oversize, 1);
+            if encoded.too_large() {
+                return false;
+            }
         }
         let was_sampled = self.session.sampled;
         let out = match self.held.admit(&mut self.session.sampled, encoded) {

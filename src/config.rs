@@ -104,6 +104,14 @@ impl Default for ErrorsConfig {
     }
 }
 
+/// `redact`: what is taken out of URLs before they leave the page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RedactConfig {
+    /// Query parameter names whose values become `REDACTED`, beyond the built-in list
+    /// (`core::url::SENSITIVE`); matched the same way, by whole tokens.
+    pub query_params: Vec<String>,
+}
+
 /// `user`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserConfig {
@@ -146,6 +154,8 @@ pub struct Config {
     pub capture_console_disabled_levels: Vec<String>,
     /// Error limits.
     pub errors: ErrorsConfig,
+    /// URL redaction.
+    pub redact: RedactConfig,
     /// The user, if known at start.
     pub user: Option<UserConfig>,
     /// Start paused (consent not yet given).
@@ -170,6 +180,7 @@ impl Default for Config {
             capture_console: false,
             capture_console_disabled_levels: vec!["debug".into(), "trace".into(), "log".into()],
             errors: ErrorsConfig::default(),
+            redact: RedactConfig::default(),
             user: None,
             paused: false,
             debug: false,
@@ -244,6 +255,7 @@ mod tests {
         assert_eq!(c.errors.max_per_minute, 30);
         assert_eq!(c.capture_console_disabled_levels, ["debug", "trace", "log"]);
         assert_eq!(c.transport, Transport::Beacon);
+        assert!(c.redact.query_params.is_empty());
     }
 
     #[test]

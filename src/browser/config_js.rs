@@ -113,6 +113,7 @@ pub fn from_js(v: &JsValue) -> Config {
         "maxPerMinute",
         &mut c.errors.max_per_minute,
     );
+    set_strings(&get(v, "redact"), "queryParams", &mut c.redact.query_params);
     let u = get(v, "user");
     if u.is_object() {
         let mut user = UserConfig::default();

@@ -24,6 +24,8 @@ struct Pending {
 
 struct Hooks {
     rules: Rules,
+    /// The config's `redact.queryParams`.
+    redact: Vec<String>,
     host: Host,
     pending: RefCell<Vec<Pending>>,
 }
@@ -104,7 +106,10 @@ impl Hooks {
         let session = agent::with(|a| a.session().0.to_string()).unwrap_or_default();
         // Pushed outside every borrow: a full batch flushes through `fetch`, i.e. through us.
         agent::push(Item::Span(trace::client_span(
-            p.request, &outcome, &session,
+            p.request,
+            &outcome,
+            &session,
+            &self.redact,
         )));
     }
 }
@@ -120,6 +125,7 @@ pub fn install(config: &Config, host: &Host) -> Option<HttpGuard> {
             cors_urls: config.tracing.propagate_trace_header_cors_urls.clone(),
             ignore_urls: config.ignore_urls.clone(),
         },
+        redact: config.redact.query_params.clone(),
         host: JsValue::clone(host).unchecked_into(),
         pending: RefCell::new(Vec::new()),
     });

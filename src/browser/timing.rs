@@ -59,7 +59,8 @@ fn epoch_ms(perf_time: f64) -> f64 {
 }
 
 /// Pushes the page-load event if the navigation entry is complete; true once it is done.
-fn report_navigation() -> bool {
+/// `redact` is the config's `redact.queryParams`.
+fn report_navigation(redact: &[String]) -> bool {
     let Some(perf) = web_sys::window().and_then(|w| w.performance()) else {
         return true;
     };
@@ -82,7 +83,11 @@ fn report_navigation() -> bool {
         load_event_start: num(e, "loadEventStart"),
         load_event_end: num(e, "loadEventEnd"),
     };
-    agent::push(Item::Event(timing::navigation_event(&nav, epoch_ms(0.0))));
+    agent::push(Item::Event(timing::navigation_event(
+        &nav,
+        epoch_ms(0.0),
+        redact,
+    )));
     true
 }
 
@@ -107,16 +112,16 @@ impl Drop for TimingGuard {
     }
 }
 
-fn observe_resources() -> Option<Observer> {
+fn observe_resources(redact: Vec<String>) -> Option<Observer> {
     let callback = Closure::<dyn Fn(PerformanceObserverEntryList)>::new(
-        |list: PerformanceObserverEntryList| {
+        move |list: PerformanceObserverEntryList| {
             for entry in list.get_entries().iter() {
                 let kind = text(&entry, "initiatorType");
                 if kind != "fetch" && kind != "xmlhttprequest" {
                     continue;
                 }
                 let r = resource_timing(&entry);
-                if let Some(event) = timing::resource_event(&r, epoch_ms(r.start_time)) {
+                if let Some(event) = timing::resource_event(&r, epoch_ms(r.start_time), &redact) {
                     agent::push(Item::Event(event));
                 }
             }
@@ -133,11 +138,13 @@ fn observe_resources() -> Option<Observer> {
     Some((observer, callback))
 }
 
-/// Reports the page load (now, or once `load` has finished) and traced resources.
-pub fn install() -> TimingGuard {
+/// Reports the page load (now, or once `load` has finished) and traced resources, their
+/// URLs redacted with the config's `redact.queryParams` too.
+pub fn install(redact: &[String]) -> TimingGuard {
     let after_load: Rc<RefCell<Option<Timeout>>> = Rc::new(RefCell::new(None));
     let mut load = None;
-    if !report_navigation() {
+    if !report_navigation(redact) {
+        let names = redact.to_vec();
         let slot = after_load.clone();
         let done = Rc::new(Cell::new(false));
         load = web_sys::window().and_then(|w| {
@@ -147,8 +154,9 @@ pub fn install() -> TimingGuard {
                 }
                 // loadEventEnd is set after the load handlers return.
                 if let Ok(mut s) = slot.try_borrow_mut() {
-                    *s = Some(Timeout::new(0.0, || {
-                        report_navigation();
+                    let names = names.clone();
+                    *s = Some(Timeout::new(0.0, move || {
+                        report_navigation(&names);
                     }));
                 }
             })
@@ -157,6 +165,6 @@ pub fn install() -> TimingGuard {
     TimingGuard {
         _load: load,
         _after_load: after_load,
-        observer: observe_resources(),
+        observer: observe_resources(redact.to_vec()),
     }
 }

@@ -9,6 +9,6 @@ use wasm_bindgen::{JsCast, JsValue};
 /// `host` is the entry module's `Host` object.
 pub fn install(config: &Config, host: &JsValue) -> Option<Box<dyn Any>> {
     let http = super::http::install(config, host.unchecked_ref());
-    let timing = super::timing::install();
+    let timing = super::timing::install(&config.redact.query_params);
     Some(Box::new((http, timing)))
 }

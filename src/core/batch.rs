@@ -97,7 +97,7 @@ mod tests {
     use crate::core::payload::{encode, Item, Log};
 
     fn log(n: usize) -> Encoded {
-        encode(&Item::Log(Log {
+        encode(Item::Log(Log {
             message: "x".repeat(n),
             level: "info".into(),
             context: vec![],

@@ -1,8 +1,31 @@
 //! A small JSON writer: the agent builds its wire format with it instead of serde_json,
 //! and without `core::fmt` (floats through `ryu`, integers through `itoa`), which keeps the wasm small.
+//! Every string it writes is capped at [`MAX_STRING_BYTES`].
 
-/// Appends `s` to `out` as a JSON string literal, quotes included.
+/// The longest string the agent sends, in UTF-8 bytes, [`TRUNCATED`] included: a message,
+/// a stack frame, an attribute or context value, a URL, a key.
+pub const MAX_STRING_BYTES: usize = 8_192;
+
+/// What ends a string cut to [`MAX_STRING_BYTES`].
+pub const TRUNCATED: &str = "…[truncated]";
+
+/// The part of `s` that is sent: all of it when it fits in [`MAX_STRING_BYTES`], else the
+/// longest prefix that ends on a character boundary and leaves room for [`TRUNCATED`]
+/// (`true`: it was cut).
+pub fn capped(s: &str) -> (&str, bool) {
+    if s.len() <= MAX_STRING_BYTES {
+        return (s, false);
+    }
+    let mut end = MAX_STRING_BYTES - TRUNCATED.len();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (s.get(..end).unwrap_or(""), true)
+}
+
+/// Appends `s` (capped, see [`capped`]) to `out` as a JSON string literal, quotes included.
 pub fn push_str(out: &mut String, s: &str) {
+    let (s, cut) = capped(s);
     out.push('"');
     for c in s.chars() {
         match c {
@@ -20,6 +43,9 @@ pub fn push_str(out: &mut String, s: &str) {
             }
             c => out.push(c),
         }
+    }
+    if cut {
+        out.push_str(TRUNCATED);
     }
     out.push('"');
 }
@@ -147,6 +173,42 @@ mod tests {
         let mut s = String::new();
         push_str(&mut s, "a\"b\\c\n\u{1}é");
         assert_eq!(s, r#""a\"b\\c\n\u0001é""#);
+    }
+
+    #[test]
+    fn long_strings_are_cut_on_a_char_boundary_with_the_suffix() {
+        let short = "é".repeat(MAX_STRING_BYTES / 2);
+        let mut s = String::new();
+        push_str(&mut s, &short);
+        assert_eq!(
+            s.len(),
+            MAX_STRING_BYTES + 2,
+            "exactly the cap is kept whole"
+        );
+        for long in [
+            "x".repeat(1 << 20),
+            "é".repeat(MAX_STRING_BYTES),
+            "€".repeat(MAX_STRING_BYTES),
+            "😀".repeat(MAX_STRING_BYTES),
+            "a".to_string() + &"😀".repeat(3_000),
+        ] {
+            let mut s = String::new();
+            push_str(&mut s, &long);
+            let inner = s
+                .strip_prefix('"')
+                .and_then(|s| s.strip_suffix('"'))
+                .unwrap();
+            assert!(inner.len() <= MAX_STRING_BYTES && inner.len() > MAX_STRING_BYTES - 20);
+            assert!(inner.ends_with(TRUNCATED));
+            let kept = inner.strip_suffix(TRUNCATED).unwrap();
+            assert!(long.starts_with(kept));
+        }
+        let mut s = String::new();
+        push_str(&mut s, &"\"".repeat(MAX_STRING_BYTES + 1));
+        assert_eq!(
+            s.len(),
+            2 + 2 * (MAX_STRING_BYTES - TRUNCATED.len()) + TRUNCATED.len()
+        );
     }
 
     #[test]

@@ -222,6 +222,24 @@ pub struct Encoded {
     pub json: String,
     /// Whether it is an exception (sampling promotes a session on one).
     pub is_exception: bool,
+    /// Whether entries were dropped to bring it under [`MAX_ITEM_BYTES`].
+    pub shrunk: bool,
+}
+
+/// The largest item, as encoded: every item fits a beacon with its batch's meta.
+pub const MAX_ITEM_BYTES: usize = 32 * 1024;
+
+impl Encoded {
+    /// Still over [`MAX_ITEM_BYTES`] (nothing left to drop, or `beforeSend` made it larger):
+    /// it must not be sent.
+    pub fn too_large(&self) -> bool {
+        self.json.len() > MAX_ITEM_BYTES
+    }
+
+    /// Counted as `oversize`: shrunk to fit, or too large to send.
+    pub fn oversize(&self) -> bool {
+        self.shrunk || self.too_large()
+    }
 }
 
 fn push_trace(o: &mut Obj, trace: &Option<TraceContext>) {
@@ -247,8 +265,54 @@ fn nanos(ms: f64) -> String {
     s
 }
 
-/// Writes one item as its JSON object.
-pub fn encode(item: &Item) -> Encoded {
+/// At least the bytes a string takes in the JSON (escapes only add to it).
+fn min_len(s: &str) -> usize {
+    s.len().min(json::MAX_STRING_BYTES) + 2
+}
+
+/// Drops what an item can lose, last in first, to save about `excess` bytes: its context or
+/// attributes, then (an exception) its outermost frames. False when nothing is left to drop
+/// (spans have a few short attributes; a measurement's values are its point).
+fn shrink(item: &mut Item, excess: usize) -> bool {
+    let (map, mut frames) = match item {
+        Item::Log(l) => (&mut l.context, None),
+        Item::Exception(e) => (&mut e.context, Some(&mut e.frames)),
+        Item::Measurement(m) => (&mut m.context, None),
+        Item::Event(e) => (&mut e.attributes, None),
+        Item::Span(_) => return false,
+    };
+    let mut saved = 0;
+    while saved < excess {
+        if let Some((k, v)) = map.pop() {
+            // `"k":"v",`
+            saved += min_len(&k) + min_len(&v) + 2;
+        } else if let Some(f) = frames.as_mut().and_then(|f| f.pop()) {
+            // `{"function":"f","filename":"n"},`
+            saved += min_len(&f.function) + min_len(&f.filename) + 26;
+        } else {
+            break;
+        }
+    }
+    saved > 0
+}
+
+/// Writes one item as its JSON object, every string capped at [`json::MAX_STRING_BYTES`] and
+/// the whole at [`MAX_ITEM_BYTES`]: entries are dropped (see `shrink`) until it fits, and
+/// the result says so in `shrunk`. An item that cannot be brought under is returned as it
+/// is, [`Encoded::too_large`].
+pub fn encode(mut item: Item) -> Encoded {
+    let mut encoded = encode_whole(&item);
+    if !encoded.too_large() {
+        return encoded;
+    }
+    while encoded.too_large() && shrink(&mut item, encoded.json.len() - MAX_ITEM_BYTES) {
+        encoded = encode_whole(&item);
+    }
+    encoded.shrunk = true;
+    encoded
+}
+
+fn encode_whole(item: &Item) -> Encoded {
     let mut s = String::with_capacity(256);
     let mut o = Obj::new(&mut s);
     match item {
@@ -327,6 +391,7 @@ pub fn encode(item: &Item) -> Encoded {
         kind: item.kind(),
         json: s,
         is_exception: matches!(item, Item::Exception(_)),
+        shrunk: false,
     }
 }
 
@@ -626,7 +691,7 @@ mod tests {
 
     #[test]
     fn exception_frames_have_integer_positions() {
-        let e = encode(&Item::Exception(Exception {
+        let e = encode(Item::Exception(Exception {
             kind: "TypeError".into(),
             value: "x is undefined".into(),
             timestamp: 1_787_566_502_123.0,
@@ -648,14 +713,14 @@ mod tests {
 
     #[test]
     fn body_groups_items_by_kind_and_wraps_spans_in_otlp() {
-        let log = encode(&Item::Log(Log {
+        let log = encode(Item::Log(Log {
             message: "hi".into(),
             level: "info".into(),
             context: vec![],
             timestamp: 0.0,
             trace: None,
         }));
-        let span = encode(&Item::Span(Span {
+        let span = encode(Item::Span(Span {
             trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
             span_id: "00f067aa0ba902b7".into(),
             parent_span_id: String::new(),
@@ -672,5 +737,97 @@ mod tests {
             b,
             r#"{"meta":{},"logs":[{"message":"hi","level":"info"}],"traces":{"resourceSpans":[{"resource":{"attributes":[]},"scopeSpans":[{"scope":{"name":"wasm-rum","version":"0.1.0"},"spans":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","name":"GET","kind":3,"startTimeUnixNano":"1000000000","endTimeUnixNano":"1500500000","attributes":[{"key":"server.port","value":{"intValue":"443"}}],"status":{"code":2}}]}]}]}}"#
         );
+    }
+
+    fn attrs(n: usize, value_len: usize) -> StrMap {
+        (0..n)
+            .map(|i| {
+                let mut k = String::from("k");
+                json::push_u64(&mut k, i as u64);
+                (k, "v".repeat(value_len))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_huge_message_is_cut_and_the_item_is_not_counted_as_shrunk() {
+        let e = encode(Item::Log(Log {
+            message: "m".repeat(1 << 20),
+            level: "info".into(),
+            context: vec![("k".into(), "v".into())],
+            timestamp: 0.0,
+            trace: None,
+        }));
+        let expected = "m".repeat(json::MAX_STRING_BYTES - json::TRUNCATED.len()) + json::TRUNCATED;
+        assert!(e.json.contains(&expected));
+        assert!(e.json.contains(r#""context":{"k":"v"}"#));
+        assert!(!e.oversize());
+    }
+
+    #[test]
+    fn attributes_are_dropped_last_in_first_until_the_item_fits() {
+        let event = Event {
+            name: "big".into(),
+            domain: String::new(),
+            attributes: attrs(100, 1_000),
+            timestamp: 0.0,
+            trace: None,
+        };
+        let e = encode(Item::Event(event.clone()));
+        assert!(e.shrunk && !e.too_large() && e.oversize());
+        assert!(e.json.len() <= MAX_ITEM_BYTES);
+        assert!(
+            e.json.len() > MAX_ITEM_BYTES - 1_010,
+            "no more dropped than needed"
+        );
+        // The first ones stay, in order; the last ones went.
+        let kept = attrs(100, 1_000)
+            .into_iter()
+            .take_while(|(k, _)| e.json.contains(&(String::from("\"") + k + "\"")))
+            .count();
+        assert!((30..40).contains(&kept), "{kept}");
+        assert!(!e.json.contains("\"k99\""));
+        let mut small = event;
+        small.attributes.truncate(kept);
+        assert_eq!(encode(Item::Event(small)).json, e.json);
+    }
+
+    #[test]
+    fn an_exception_loses_its_context_then_its_outermost_frames() {
+        let frame = |i: u32| Frame {
+            function: "f".repeat(2_000),
+            filename: "https://a.test/".to_string() + &"x".repeat(20_000),
+            lineno: i + 1,
+            colno: 1,
+        };
+        let e = encode(Item::Exception(Exception {
+            kind: "Error".into(),
+            value: "boom".into(),
+            timestamp: 0.0,
+            frames: (0..50).map(frame).collect(),
+            context: attrs(5, 100),
+            trace: None,
+        }));
+        assert!(e.shrunk && e.json.len() <= MAX_ITEM_BYTES);
+        assert!(!e.json.contains("context"));
+        assert!(e.json.contains(r#""lineno":1,"#) && e.json.contains(r#""lineno":3,"#));
+        assert!(
+            !e.json.contains(r#""lineno":4,"#),
+            "each frame is ~10 KB once capped"
+        );
+    }
+
+    #[test]
+    fn an_item_still_too_large_after_before_send_is_oversize() {
+        let mut e = encode(Item::Log(Log {
+            message: "m".into(),
+            level: "info".into(),
+            context: vec![],
+            timestamp: 0.0,
+            trace: None,
+        }));
+        assert!(!e.oversize());
+        e.json = "x".repeat(MAX_ITEM_BYTES + 1);
+        assert!(e.too_large() && e.oversize());
     }
 }

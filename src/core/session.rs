@@ -228,7 +228,7 @@ mod sampling_tests {
     fn log(n: u32) -> crate::core::payload::Encoded {
         let mut s = String::new();
         crate::core::json::push_u64(&mut s, n as u64);
-        encode(&Item::Log(Log {
+        encode(Item::Log(Log {
             message: s,
             level: "info".into(),
             context: vec![],
@@ -238,7 +238,7 @@ mod sampling_tests {
     }
 
     fn exception() -> crate::core::payload::Encoded {
-        encode(&Item::Exception(Exception {
+        encode(Item::Exception(Exception {
             kind: "Error".into(),
             value: "boom".into(),
             timestamp: 0.0,

@@ -128,9 +128,9 @@ fn cache_status(r: &ResourceTiming) -> &'static str {
     }
 }
 
-fn resource_attributes(r: &ResourceTiming) -> StrMap {
+fn resource_attributes(r: &ResourceTiming, redact: &[String]) -> StrMap {
     let mut a = Vec::with_capacity(24);
-    push(&mut a, "name", url::redact(&r.name));
+    push(&mut a, "name", url::redact(&r.name, redact));
     push(&mut a, "duration", whole(r.duration));
     push(
         &mut a,
@@ -202,9 +202,9 @@ fn backend_trace(r: &ResourceTiming) -> Option<TraceContext> {
 
 /// The page-load event: the navigation phases, and as its `trace` the backend trace from the
 /// document response's `Server-Timing` (`traceparent` or `trace`), when valid.
-pub fn navigation_event(nav: &NavigationTiming, timestamp: f64) -> Event {
+pub fn navigation_event(nav: &NavigationTiming, timestamp: f64, redact: &[String]) -> Event {
     let r = &nav.resource;
-    let mut attributes = resource_attributes(r);
+    let mut attributes = resource_attributes(r, redact);
     // TTFB of a prerendered page counts from its activation (as web-vitals does).
     if let Some(ttfb) = attributes.iter_mut().find(|(k, _)| k == "ttfb") {
         let from = nav.activation_start.max(0.0);
@@ -245,12 +245,12 @@ pub fn navigation_event(nav: &NavigationTiming, timestamp: f64) -> Event {
 
 /// The event of a `fetch`/XHR resource whose server named its trace in `Server-Timing`;
 /// `None` without a valid one (the agent's own span already covers the request).
-pub fn resource_event(r: &ResourceTiming, timestamp: f64) -> Option<Event> {
+pub fn resource_event(r: &ResourceTiming, timestamp: f64, redact: &[String]) -> Option<Event> {
     let trace = backend_trace(r)?;
     Some(Event {
         name: RESOURCE_EVENT.into(),
         domain: DOMAIN.into(),
-        attributes: resource_attributes(r),
+        attributes: resource_attributes(r, redact),
         timestamp,
         trace: Some(trace),
     })
@@ -305,7 +305,7 @@ mod tests {
 
     #[test]
     fn the_page_load_event_carries_the_phases_and_the_backend_trace() {
-        let e = navigation_event(&nav(), 1_787_566_501_950.0);
+        let e = navigation_event(&nav(), 1_787_566_501_950.0, &[]);
         assert_eq!(
             (e.name.as_str(), e.domain.as_str()),
             ("faro.performance.navigation", "browser")
@@ -342,11 +342,11 @@ mod tests {
             "traceparent".into(),
             "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01".into(),
         )];
-        assert_eq!(navigation_event(&n, 1.0).trace, None);
+        assert_eq!(navigation_event(&n, 1.0, &[]).trace, None);
         n.resource.server_timing.clear();
-        assert_eq!(navigation_event(&n, 1.0).trace, None);
+        assert_eq!(navigation_event(&n, 1.0, &[]).trace, None);
         n.resource.server_timing = vec![("trace".into(), TP.into())];
-        assert!(navigation_event(&n, 1.0).trace.is_some());
+        assert!(navigation_event(&n, 1.0, &[]).trace.is_some());
     }
 
     #[test]
@@ -356,7 +356,7 @@ mod tests {
         n.resource.secure_connection_start = 10.0;
         n.activation_start = 100.0;
         n.load_event_end = 0.0;
-        let e = navigation_event(&n, 1.0);
+        let e = navigation_event(&n, 1.0, &[]);
         assert_eq!(get(&e, "dnsLookupTime"), "0");
         assert_eq!(get(&e, "tlsNegotiationTime"), "10");
         assert_eq!(get(&e, "ttfb"), "83");
@@ -368,7 +368,7 @@ mod tests {
         let mut r = nav().resource;
         r.initiator_type = "fetch".into();
         r.transfer_size = 0.0;
-        let e = resource_event(&r, 1.0).unwrap();
+        let e = resource_event(&r, 1.0, &[]).unwrap();
         assert_eq!(e.name, "faro.performance.resource");
         assert_eq!(get(&e, "initiatorType"), "fetch");
         assert_eq!(get(&e, "cacheHitStatus"), "cache");
@@ -377,6 +377,6 @@ mod tests {
             "0af7651916cd43dd8448eb211c80319c"
         );
         r.server_timing.clear();
-        assert!(resource_event(&r, 1.0).is_none());
+        assert!(resource_event(&r, 1.0, &[]).is_none());
     }
 }

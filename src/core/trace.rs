@@ -314,7 +314,7 @@ fn int_str(n: u16) -> String {
 
 /// The OTLP CLIENT span of a finished request, with the stable HTTP semantic conventions:
 /// named by its method, `url.full` redacted, status ERROR for failures and 4xx/5xx.
-pub fn client_span(req: Request, outcome: &Outcome, session_id: &str) -> Span {
+pub fn client_span(req: Request, outcome: &Outcome, session_id: &str, redact: &[String]) -> Span {
     let method = normalize_method(&req.method);
     let mut attributes = Vec::with_capacity(8);
     attributes.push((
@@ -327,7 +327,10 @@ pub fn client_span(req: Request, outcome: &Outcome, session_id: &str) -> Span {
             AttrValue::Str(req.method.clone()),
         ));
     }
-    attributes.push(("url.full".into(), AttrValue::Str(url::redact(&req.url))));
+    attributes.push((
+        "url.full".into(),
+        AttrValue::Str(url::redact(&req.url, redact)),
+    ));
     if let Some(p) = url::parse(&req.url) {
         let host = p.host.trim_start_matches('[').trim_end_matches(']');
         attributes.push(("server.address".into(), AttrValue::Str(host.into())));
@@ -661,6 +664,7 @@ mod tests {
                 error: String::new(),
             },
             "sess1",
+            &[],
         );
         assert_eq!((&sp.trace_id, &sp.span_id), (&trace, &span));
         assert_eq!((sp.name.as_str(), sp.kind, sp.status_code), ("GET", 3, 0));
@@ -702,6 +706,7 @@ mod tests {
                 error: String::new(),
             },
             "",
+            &[],
         );
         assert_eq!(sp.status_code, STATUS_ERROR);
         assert_eq!(attr(&sp, "error.type"), Some(&AttrValue::Str("503".into())));
@@ -719,6 +724,7 @@ mod tests {
                 error: "TypeError".into(),
             },
             "",
+            &[],
         );
         assert_eq!(sp.status_code, STATUS_ERROR);
         assert_eq!(
@@ -735,6 +741,7 @@ mod tests {
                 error: String::new(),
             },
             "",
+            &[],
         );
         assert_eq!(sp.status_code, 0);
         // An end before the start (clock change) never makes a negative span.
@@ -746,6 +753,7 @@ mod tests {
                 error: String::new(),
             },
             "",
+            &[],
         );
         assert_eq!(sp.end, sp.start);
     }
@@ -760,6 +768,7 @@ mod tests {
                 error: String::new(),
             },
             "",
+            &[],
         );
         assert_eq!(sp.name, "HTTP");
         assert_eq!(

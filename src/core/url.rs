@@ -76,49 +76,208 @@ pub fn same_origin(a: &str, b: &str) -> bool {
     }
 }
 
-/// Query parameter names (case-insensitive substrings) whose values never leave the page.
-pub const SENSITIVE: [&str; 8] = [
-    "token",
-    "password",
-    "secret",
-    "key",
-    "auth",
-    "code",
-    "session",
-    "signature",
+/// Query parameter names whose values never leave the page, each between spaces as
+/// [`tokens`] writes it. A name matches when one of its tokens is one of these:
+/// `access_token`, `accessToken`, `X-Amz-Signature` and `p%61ssword` match, `keyword` and
+/// `author` do not. The usual spellings written as one word (`apikey`, `sessionid`) are listed
+/// on their own.
+pub const SENSITIVE: [&str; 21] = [
+    " token ",
+    " password ",
+    " secret ",
+    " key ",
+    " auth ",
+    " code ",
+    " session ",
+    " signature ",
+    " sig ",
+    " jwt ",
+    " pwd ",
+    " pass ",
+    " passwd ",
+    " apikey ",
+    " sessionid ",
+    " accesstoken ",
+    " idtoken ",
+    " authtoken ",
+    " refreshtoken ",
+    " clientsecret ",
+    " authorization ",
 ];
 
-fn is_sensitive(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SENSITIVE.iter().any(|s| lower.contains(s))
+/// What replaces a sensitive value.
+pub const REDACTED: &str = "REDACTED";
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
-/// Replaces the value of every sensitive query parameter with `REDACTED`; the rest of the URL
-/// (fragment included) is kept as it was.
-pub fn redact(url: &str) -> String {
-    let Some(q_start) = url.find('?') else {
-        return url.to_string();
-    };
-    let (head, rest) = url.split_at(q_start + 1);
-    let (query, fragment) = match rest.find('#') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let mut out = String::with_capacity(url.len());
-    out.push_str(head);
+/// `%XX` decoded (a malformed escape stays as written) and `+` as a space, as a server reads
+/// a query name.
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let escaped = (c == b'%')
+            .then(|| Some(hex_digit(*b.get(i + 1)?)? << 4 | hex_digit(*b.get(i + 2)?)?))
+            .flatten();
+        match escaped {
+            Some(v) => {
+                out.push(v);
+                i += 3;
+            }
+            None => {
+                out.push(if c == b'+' { b' ' } else { c });
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The tokens of a parameter name, percent-decoded and ASCII lowercased, each followed by a
+/// space and the first preceded by one (`accessToken` gives `" access token "`): split on
+/// every ASCII character that is not a letter or digit (`_`, `-`, `.`, `[`, …), between letters
+/// and digits, and at camelCase humps (`APIKey` gives `" api key "`). Other bytes belong to the
+/// token they are in (written as the `char` of the same number, so no two names collide).
+pub fn tokens(name: &str) -> String {
+    let bytes = percent_decode(name);
+    let mut out = String::from(" ");
+    let mut prev = b' ';
+    for (i, &c) in bytes.iter().enumerate() {
+        let c = if c.is_ascii() && !c.is_ascii_alphanumeric() {
+            b' '
+        } else {
+            c
+        };
+        let next = bytes.get(i + 1).copied().unwrap_or(0);
+        let hump = prev != b' '
+            && c != b' '
+            && (prev.is_ascii_digit() != c.is_ascii_digit()
+                || (prev.is_ascii_lowercase() && c.is_ascii_uppercase())
+                || (prev.is_ascii_uppercase()
+                    && c.is_ascii_uppercase()
+                    && next.is_ascii_lowercase()));
+        if hump || (c == b' ' && prev != b' ') {
+            out.push(' ');
+        }
+        if c != b' ' {
+            out.push(c.to_ascii_lowercase() as char);
+        }
+        prev = c;
+    }
+    if prev != b' ' {
+        out.push(' ');
+    }
+    out
+}
+
+/// Whether a parameter's value is redacted: one of its tokens is a [`SENSITIVE`] name, or the
+/// tokens of one of the `extra` names (the config's `redact.queryParams`) appear in it in a row
+/// (`customer_id` matches `customerId` and `x-customer-id`).
+pub fn is_sensitive(name: &str, extra: &[String]) -> bool {
+    let t = tokens(name);
+    SENSITIVE.iter().any(|s| t.contains(s))
+        || extra.iter().any(|e| {
+            let e = tokens(e);
+            e.len() > 1 && t.contains(&e)
+        })
+}
+
+/// Appends `query` (without `?`) with every sensitive value replaced by `REDACTED`.
+fn push_query(out: &mut String, query: &str, extra: &[String]) {
     for (i, pair) in query.split('&').enumerate() {
         if i > 0 {
             out.push('&');
         }
         match pair.split_once('=') {
-            Some((name, _)) if is_sensitive(name) => {
+            Some((name, _)) if is_sensitive(name, extra) => {
                 out.push_str(name);
-                out.push_str("=REDACTED");
+                out.push('=');
+                out.push_str(REDACTED);
             }
             _ => out.push_str(pair),
         }
     }
-    out.push_str(fragment);
+}
+
+/// Appends `path?query` with its query redacted.
+fn push_path_and_query(out: &mut String, s: &str, extra: &[String]) {
+    match s.split_once('?') {
+        Some((path, query)) => {
+            out.push_str(path);
+            out.push('?');
+            push_query(out, query, extra);
+        }
+        None => out.push_str(s),
+    }
+}
+
+/// Appends everything before the query or fragment, without `user:password@`.
+fn push_without_userinfo(out: &mut String, head: &str) {
+    let scheme_ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
+    };
+    let (prefix, rest) = match head.split_once("//") {
+        Some((scheme, rest))
+            if scheme.is_empty() || scheme.strip_suffix(':').is_some_and(scheme_ok) =>
+        {
+            (scheme, rest)
+        }
+        _ => {
+            out.push_str(head);
+            return;
+        }
+    };
+    let (authority, path) = match rest.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (rest, None),
+    };
+    out.push_str(prefix);
+    out.push_str("//");
+    out.push_str(
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host),
+    );
+    if let Some(p) = path {
+        out.push('/');
+        out.push_str(p);
+    }
+}
+
+/// The URL as it may leave the page: `user:password@` removed, the value of every sensitive
+/// query parameter (see [`is_sensitive`]) replaced by `REDACTED`, and the fragment dropped,
+/// unless it is a hash route (`#/…`, `#!/…`): then its path is kept and its query redacted
+/// as the URL's is. `extra` holds the config's `redact.queryParams`.
+pub fn redact(url: &str, extra: &[String]) -> String {
+    let mut out = String::with_capacity(url.len());
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    match before_fragment.split_once('?') {
+        Some((head, query)) => {
+            push_without_userinfo(&mut out, head);
+            out.push('?');
+            push_query(&mut out, query, extra);
+        }
+        None => push_without_userinfo(&mut out, before_fragment),
+    }
+    if let Some(f) = fragment {
+        if let Some(route) = f.strip_prefix('/').or_else(|| f.strip_prefix("!/")) {
+            out.push_str(if f.starts_with('!') { "#!/" } else { "#/" });
+            push_path_and_query(&mut out, route, extra);
+        }
+    }
     out
 }
 
@@ -151,20 +310,117 @@ mod tests {
         assert!(!same_origin("http://a.test:81/", "http://a.test/"));
     }
 
+    fn r(url: &str) -> String {
+        redact(url, &[])
+    }
+
     #[test]
     fn redacts_sensitive_query_values_only() {
         assert_eq!(
-            redact("https://x.test/cb?code=abc&state=1&API_Key=zz&accessToken=t#frag"),
-            "https://x.test/cb?code=REDACTED&state=1&API_Key=REDACTED&accessToken=REDACTED#frag"
+            r("https://x.test/cb?code=abc&state=1&API_Key=zz&accessToken=t"),
+            "https://x.test/cb?code=REDACTED&state=1&API_Key=REDACTED&accessToken=REDACTED"
         );
+        assert_eq!(r("https://x.test/p?q=shoes"), "https://x.test/p?q=shoes");
+        assert_eq!(r("https://x.test/p"), "https://x.test/p");
         assert_eq!(
-            redact("https://x.test/p?q=shoes"),
-            "https://x.test/p?q=shoes"
-        );
-        assert_eq!(redact("https://x.test/p"), "https://x.test/p");
-        assert_eq!(
-            redact("https://x.test/?sessionid=1&flag"),
+            r("https://x.test/?sessionid=1&flag"),
             "https://x.test/?sessionid=REDACTED&flag"
         );
+    }
+
+    #[test]
+    fn names_match_by_whole_tokens_not_substrings() {
+        assert_eq!(
+            r("https://x.test/s?keyword=shoes&author=ann&passage=3&codec=h264"),
+            "https://x.test/s?keyword=shoes&author=ann&passage=3&codec=h264"
+        );
+        for name in [
+            "sig",
+            "jwt",
+            "pwd",
+            "pass",
+            "passwd",
+            "X-Amz-Signature",
+            "client.secret",
+            "refresh-token",
+            "APIKey",
+            "user[password]",
+            "oauth2Token",
+            "apikey",
+            "SESSION",
+        ] {
+            assert!(is_sensitive(name, &[]), "{name}");
+        }
+        for name in ["keyword", "author", "passage", "q", "monkey", "tokens", ""] {
+            assert!(!is_sensitive(name, &[]), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_are_percent_decoded_and_case_folded_first() {
+        assert_eq!(
+            r("https://x.test/?p%61ssword=hunter2&%54OKEN=t&access%5Ftoken=a&q=%70wd"),
+            "https://x.test/?p%61ssword=REDACTED&%54OKEN=REDACTED&access%5Ftoken=REDACTED&q=%70wd"
+        );
+        // A malformed escape is kept as written and cannot panic.
+        assert_eq!(
+            r("https://x.test/?%=1&%4=2&a%=3"),
+            "https://x.test/?%=1&%4=2&a%=3"
+        );
+        assert_eq!(tokens("%E2%82%ACtoken"), " \u{e2}\u{82}\u{ac}token ");
+        assert_eq!(tokens("__APIKey2go.x-Y"), " api key 2 go x y ");
+        assert_eq!(tokens(""), " ");
+        assert!(!is_sensitive("%E2%82%ACtoken", &[]));
+    }
+
+    #[test]
+    fn the_fragment_is_dropped_unless_it_is_a_hash_route() {
+        assert_eq!(
+            r("https://x.test/cb#access_token=abc&id_token=def&state=1"),
+            "https://x.test/cb"
+        );
+        assert_eq!(
+            r("https://x.test/cb?x=1#top?token=1"),
+            "https://x.test/cb?x=1"
+        );
+        assert_eq!(
+            r("https://x.test/#/orders/7?token=abc&tab=2"),
+            "https://x.test/#/orders/7?token=REDACTED&tab=2"
+        );
+        assert_eq!(
+            r("https://x.test/app?a=1#!/login?password=x"),
+            "https://x.test/app?a=1#!/login?password=REDACTED"
+        );
+        assert_eq!(r("https://x.test/#"), "https://x.test/");
+        assert_eq!(r("https://x.test/#!"), "https://x.test/");
+    }
+
+    #[test]
+    fn userinfo_is_stripped() {
+        assert_eq!(
+            r("https://admin:s3cret@api.x.test:8443/v1?x=1"),
+            "https://api.x.test:8443/v1?x=1"
+        );
+        assert_eq!(r("http://u@h.test"), "http://h.test");
+        assert_eq!(r("//u:p@h.test/a@b"), "//h.test/a@b");
+        assert_eq!(r("https://h.test/users/@me"), "https://h.test/users/@me");
+        assert_eq!(r("/relative/@x?pwd=1"), "/relative/@x?pwd=REDACTED");
+        assert_eq!(r("https://a:b@h.test#frag"), "https://h.test");
+    }
+
+    #[test]
+    fn extra_names_match_the_same_way() {
+        let extra = ["customer_id".to_string(), "Email".to_string()];
+        assert_eq!(
+            redact(
+                "https://x.test/?customerId=7&x-customer-id=8&customer=9&%45mail=a@b&id=1",
+                &extra
+            ),
+            "https://x.test/?customerId=REDACTED&x-customer-id=REDACTED&customer=9&%45mail=REDACTED&id=1"
+        );
+        assert!(!is_sensitive(
+            "anything",
+            &["".to_string(), "-".to_string()]
+        ));
     }
 }
