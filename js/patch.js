@@ -10,9 +10,17 @@
 // end(id, status, errorType) reports the outcome (status -1: the request never started).
 // uninstall() restores each original the agent replaced, unless someone wrapped it after us:
 // then our wrapper stays in their chain as a pure pass-through.
+// send(url, init) is how the fetch transport posts the agent's own bodies: through the fetch
+// saved at install, never through our wrapper nor one the page installs later.
 
 let current = null;
 let seq = 0;
+let ownFetch = null;
+
+/** `fetch(url, init)` with the page's fetch as it was before our wrapper (as it is now, before install). */
+export function send(url, init) {
+  return (ownFetch || window.fetch).call(window, url, init);
+}
 
 const resolve = (url) => new URL(url, document.baseURI).href;
 const errorName = (e) => (e && typeof e.name === 'string' && e.name ? e.name : 'Error');
@@ -204,6 +212,7 @@ export function install(beginHook, endHook) {
   try {
     if (typeof window.fetch === 'function') {
       const orig = window.fetch;
+      ownFetch = orig;
       const wrapper = wrapFetch(orig, gen);
       window.fetch = wrapper;
       restore.push([window, 'fetch', orig, wrapper]);

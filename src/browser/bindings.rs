@@ -26,10 +26,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = navigator, js_name = sendBeacon, catch)]
     pub fn send_beacon(url: &str, body: &str) -> Result<bool, JsValue>;
 
-    /// The page's `fetch` as it is now (used for the fetch transport, with a plain init object).
-    #[wasm_bindgen(js_name = fetch, catch)]
-    pub fn fetch_with_init(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
-
     /// `Date.now()`
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
@@ -65,6 +61,11 @@ extern "C" {
     /// Restores the originals, or leaves a pass-through where another wrapper came after ours.
     #[wasm_bindgen(js_name = uninstall, catch)]
     pub fn http_patch_uninstall() -> Result<(), JsValue>;
+
+    /// `fetch(url, init)` through the original `fetch` saved at install (the fetch transport's
+    /// own requests): neither our wrapper nor one the page adds later sees them.
+    #[wasm_bindgen(js_name = send, catch)]
+    pub fn fetch_with_init(url: &str, init: &JsValue) -> Result<js_sys::Promise, JsValue>;
 }
 
 // --- web vitals ---
