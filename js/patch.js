@@ -9,7 +9,8 @@
 // undefined (leave the request alone), '' (record it, no header) or the header to add;
 // end(id, status, errorType) reports the outcome (status -1: the request never started).
 // uninstall() restores each original the agent replaced, unless someone wrapped it after us:
-// then our wrapper stays in their chain as a pure pass-through.
+// then our wrapper stays in their chain as a pure pass-through. The agent's own requests do not
+// come here: js/send.js posts them through the fetch the page had before this wrapper.
 
 let current = null;
 let seq = 0;

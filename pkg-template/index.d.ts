@@ -65,7 +65,11 @@ export interface RumConfig {
    * and camelCase), so `'customer_id'` matches `customerId` and `x-customer-id`.
    */
   redact?: { queryParams?: string[] };
-  /** Change an item before it is sent, or return `null` to drop it. */
+  /**
+   * Changes or drops each item before it is batched: return the item (changed), or `null` to
+   * drop it. Synchronous only: any other return (a Promise, a string) keeps the item unchanged,
+   * with one console.warn.
+   */
   beforeSend?: (item: TransportItem) => TransportItem | null;
   /** The user, if known at start. */
   user?: RumUser;
@@ -77,7 +81,10 @@ export interface RumConfig {
   wasmUrl?: string | URL;
 }
 
-/** The running agent. Every method is safe before the wasm has loaded and never throws. */
+/**
+ * The running agent. Every method is safe before the wasm has loaded and never throws, whatever
+ * it is given: a value that cannot be read is skipped (named once via console.debug with `debug`).
+ */
 export interface Rum {
   /** A custom event. */
   pushEvent(name: string, attributes?: Record<string, unknown>, domain?: string): void;
@@ -104,7 +111,8 @@ export interface Rum {
 }
 
 /**
- * Starts wasm-rum. Throws a TypeError/RangeError naming the key when the config is wrong;
+ * Starts wasm-rum. Throws a TypeError/RangeError naming the key when the config is wrong (a value
+ * that cannot be read, such as a throwing getter, is a TypeError too);
  * a second call returns the first handle.
  */
 export function init(config: RumConfig): Rum;

@@ -20,76 +20,167 @@ const RULES = [
 ];
 const KNOWN = new Set(RULES.map((r) => r[0]));
 
-const get = (o, path) => path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), o);
 const isRegExp = (v) => Object.prototype.toString.call(v) === '[object RegExp]';
+const unreadable = (key) => new TypeError(`wasm-rum: ${key} cannot be read (a getter or Proxy threw)`);
 
-/** Throws one TypeError/RangeError naming the first bad key; warns about unknown keys. */
-export function validateConfig(config) {
-  if (config === null || typeof config !== O || Array.isArray(config)) {
-    throw new TypeError('wasm-rum: init(config) needs a config object, e.g. init({url, app: {name}})');
+/** The problem with one config value, or undefined. */
+function check(v, type, required, range, key) {
+  if (v === undefined || v === null) {
+    return required ? new TypeError(`wasm-rum: ${key} is required` + (type === S ? ' (a non-empty string)' : '')) : undefined;
   }
-  for (const [path, type, required, range] of RULES) {
-    const v = get(config, path);
-    const key = 'config.' + path;
-    if (v === undefined || v === null) {
-      if (required) throw new TypeError(`wasm-rum: ${key} is required` + (type === S ? ' (a non-empty string)' : ''));
-      continue;
+  if (type === L) {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === S || isRegExp(x))) return new TypeError(`wasm-rum: ${key} must be an array of strings and RegExps`);
+  } else if (type === SL) {
+    if (!Array.isArray(v) || !v.every((x) => typeof x === S)) return new TypeError(`wasm-rum: ${key} must be an array of strings`);
+  } else if (Array.isArray(type)) {
+    if (type[0] === S && type[1] === O ? !(typeof v === S || v instanceof URL) : !type.includes(v)) {
+      return new TypeError(`wasm-rum: ${key} must be ` + (type[1] === O ? 'a string or URL' : type.map((t) => `'${t}'`).join(' or ')));
     }
-    if (type === L) {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === S || isRegExp(x))) {
-        throw new TypeError(`wasm-rum: ${key} must be an array of strings and RegExps`);
-      }
-    } else if (type === SL) {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === S)) throw new TypeError(`wasm-rum: ${key} must be an array of strings`);
-    } else if (Array.isArray(type)) {
-      if (type[0] === S && type[1] === O ? !(typeof v === S || v instanceof URL) : !type.includes(v)) {
-        throw new TypeError(`wasm-rum: ${key} must be ` + (type[1] === O ? 'a string or URL' : type.map((t) => `'${t}'`).join(' or ')));
-      }
-    } else if (typeof v !== type || (type === O && Array.isArray(v)) || (type === N && Number.isNaN(v))) {
-      throw new TypeError(`wasm-rum: ${key} must be a ${type}`);
-    } else if (required && type === S && !v) {
-      throw new TypeError(`wasm-rum: ${key} is required (a non-empty string)`);
-    } else if (range && !(v >= range[0] && v <= range[1])) {
-      throw new RangeError(`wasm-rum: ${key} must be between ${range[0]} and ${range[1]}`);
-    }
+  } else if (typeof v !== type || (type === O && Array.isArray(v)) || (type === N && Number.isNaN(v))) {
+    return new TypeError(`wasm-rum: ${key} must be a ${type}`);
+  } else if (required && type === S && !v) {
+    return new TypeError(`wasm-rum: ${key} is required (a non-empty string)`);
+  } else if (range && !(v >= range[0] && v <= range[1])) {
+    return new RangeError(`wasm-rum: ${key} must be between ${range[0]} and ${range[1]}`);
   }
-  const walk = (o, prefix) => {
-    for (const k of Object.keys(o)) {
-      const path = prefix + k;
-      if (!KNOWN.has(path)) console.warn(`wasm-rum: unknown config key config.${path} is ignored`);
-      else if (path !== 'user.attributes' && get(config, path) && typeof o[k] === O && !Array.isArray(o[k]) && !isRegExp(o[k]) && !(o[k] instanceof URL)) walk(o[k], path + '.');
-    }
-  };
-  walk(config, '');
+  return undefined;
 }
 
-/** Every value a string: Faro's context/attributes maps accept nothing else. */
-export function strMap(o) {
+/**
+ * Reads every known key once into a plain copy (lists copied, user.attributes as strings), so
+ * nothing the page controls is read again. Throws one TypeError/RangeError naming the first bad
+ * key (a value whose getter or Proxy throws is one); warns about unknown keys.
+ */
+function readConfig(config) {
+  let isObject;
+  try {
+    isObject = config !== null && typeof config === O && !Array.isArray(config);
+  } catch {
+    throw unreadable('config');
+  }
+  if (!isObject) throw new TypeError('wasm-rum: init(config) needs a config object, e.g. init({url, app: {name}})');
+  // The page's objects by path ('' is the config), and their copies.
+  const raw = { '': config };
   const out = {};
-  if (o && typeof o === O) {
-    for (const k of Object.keys(o)) {
-      const v = o[k];
-      if (v === undefined) continue;
-      try {
-        out[k] = typeof v === S ? v : typeof v === O && v !== null ? JSON.stringify(v) : String(v);
-      } catch {
-        out[k] = '[unserializable]';
-      }
+  const copies = { '': out };
+  for (const [path, type, required, range] of RULES) {
+    const key = 'config.' + path;
+    const dot = path.lastIndexOf('.');
+    const parent = path.slice(0, dot < 0 ? 0 : dot);
+    const name = path.slice(dot + 1);
+    if (raw[parent] == null) continue;
+    let v, problem;
+    try {
+      v = raw[parent][name];
+      if ((type === L || type === SL) && Array.isArray(v)) v = Array.from(v);
+      problem = check(v, type, required, range, key);
+    } catch {
+      throw unreadable(key);
+    }
+    if (problem) throw problem;
+    if (v == null) continue;
+    if (path === 'user.attributes') {
+      v = strMap(v, (k) => { throw unreadable(key + k); });
+    } else if (type === O) {
+      raw[path] = v;
+      v = copies[path] = {};
+    }
+    copies[parent][name] = v;
+  }
+  for (const path in raw) {
+    let keys;
+    try {
+      keys = Object.keys(raw[path]);
+    } catch {
+      throw unreadable(path ? 'config.' + path : 'config');
+    }
+    for (const k of keys) {
+      const p = path ? path + '.' + k : k;
+      if (!KNOWN.has(p)) console.warn(`wasm-rum: unknown config key config.${p} is ignored`);
     }
   }
   return out;
 }
 
-/** A thrown value as {type, value, stack}. */
-export function describeError(e, type) {
-  if (e instanceof Error || (e && typeof e === O && typeof e.message === S && typeof e.name === S)) {
-    return [type || e.name || 'Error', e.message, typeof e.stack === S ? e.stack : undefined];
+/** Throws one TypeError/RangeError naming the first bad key; warns about unknown keys. */
+export function validateConfig(config) {
+  readConfig(config);
+}
+
+/**
+ * Every own enumerable value of `o` through `convert` (undefined: left out). `bad(key)` hears of
+ * each value that cannot be read ('.name'), or '' when the keys themselves cannot be.
+ */
+function copyMap(o, convert, bad) {
+  const out = {};
+  if (!o || typeof o !== O) return out;
+  let keys;
+  try {
+    keys = Object.keys(o);
+  } catch {
+    bad('');
+    return out;
   }
+  for (const k of keys) {
+    let v;
+    try {
+      v = o[k];
+    } catch {
+      bad('.' + k);
+      continue;
+    }
+    v = convert(v);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+const toText = (v) => {
+  if (v === undefined || typeof v === S) return v;
+  try {
+    const s = typeof v === O && v !== null ? JSON.stringify(v) : String(v);
+    return typeof s === S ? s : String(v);
+  } catch {
+    return '[unserializable]';
+  }
+};
+
+/** Every value a string: Faro's context/attributes maps accept nothing else. */
+export function strMap(o, bad = () => {}) {
+  return copyMap(o, toText, bad);
+}
+
+/** `String(v)`, or undefined when `v` cannot be turned into one (its toString throws). */
+const str = (v) => {
+  try {
+    return String(v);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A thrown value as [type, value, stack], every part a string (or an undefined stack). */
+export function describeError(e, type) {
+  const read = (k) => {
+    try {
+      const v = e[k];
+      return k === 'stack' ? (typeof v === S ? v : undefined) : v == null ? undefined : String(v);
+    } catch {
+      return undefined;
+    }
+  };
+  let isError = false;
+  try {
+    isError = e instanceof Error || (!!e && typeof e === O && typeof e.message === S && typeof e.name === S);
+  } catch {
+    // A Proxy that refuses to be looked at: described by its value below.
+  }
+  if (isError) return [type || read('name') || 'Error', read('message') ?? '', read('stack')];
   let value;
   try {
     value = e === undefined ? 'undefined' : typeof e === S ? e : JSON.stringify(e) ?? String(e);
   } catch {
-    value = String(e);
+    value = str(e) ?? '[unserializable]';
   }
   return [type || 'Error', value, undefined];
 }
@@ -97,7 +188,7 @@ export function describeError(e, type) {
 let current = null;
 
 /** Starts wasm-rum and returns its handle; a second call returns the first handle. */
-export function init(config) {
+export function init(pageConfig) {
   if (current) {
     if (!current.warned) {
       current.warned = true;
@@ -105,7 +196,8 @@ export function init(config) {
     }
     return current.handle;
   }
-  validateConfig(config);
+  // From here on only the plain copy is read: the page's object may change or throw later.
+  const config = readConfig(pageConfig);
   const split = (list) => {
     const strings = [], regexps = [];
     for (const x of list || []) (typeof x === S ? strings : regexps).push(x);
@@ -118,9 +210,50 @@ export function init(config) {
   const wasmConfig = {
     ...config, beforeSend: undefined, wasmUrl: undefined, ignoreUrls, ignoreErrors,
     tracing: { ...(config.tracing || {}), propagateTraceHeaderCorsUrls: corsUrls },
-    user: config.user ? { ...config.user, attributes: strMap(config.user.attributes) } : undefined,
   };
   const debug = (...a) => config.debug && console.debug('wasm-rum:', ...a);
+  // A value of the page's that cannot be read or turned into a string is skipped; with `debug`
+  // each place is named once (a bounded set: a page may call with ever-new keys).
+  const named = new Set();
+  const skip = (where) => {
+    if (config.debug && named.size < 100 && !named.has(where)) {
+      named.add(where);
+      debug(`${where} cannot be read (a getter, Proxy or toString threw); it is skipped`);
+    }
+  };
+  // Reads o[k] for a handle method; undefined when it throws.
+  const field = (o, k, where) => {
+    if (o == null) return undefined;
+    try {
+      return o[k];
+    } catch {
+      skip(where + '.' + k);
+      return undefined;
+    }
+  };
+  const text = (v, where) => {
+    const t = str(v);
+    if (t === undefined) skip(where);
+    return t;
+  };
+  const optText = (v, where) => (v == null ? undefined : text(v, where));
+  const map = (o, where) => strMap(o, (k) => skip(where + k));
+  // A beforeSend that returns something other than an item or null: named once per kind.
+  const misused = new Set();
+  const misuse = (v) => {
+    const what = v !== null && typeof v === O && typeof v.then === F ? 'a Promise; it must be synchronous'
+      : (Array.isArray(v) ? 'an array' : v === null ? 'null' : typeof v === O ? 'an object that is not plain' : 'a ' + typeof v)
+        + '; it must return the item (an object) or null to drop it';
+    if (!misused.has(what)) {
+      misused.add(what);
+      console.warn(`wasm-rum: beforeSend returned ${what}. The item is sent unchanged`);
+    }
+  };
+  const isPlain = (v) => {
+    if (v === null || typeof v !== O) return false;
+    const proto = Object.getPrototypeOf(v);
+    return proto === Object.prototype || proto === null;
+  };
 
   let agent = null;
   let failed = false;
@@ -130,8 +263,8 @@ export function init(config) {
   const die = (e) => {
     if (dead) return;
     dead = failed = true;
-    const message = e && e.message ? String(e.message) : String(e);
     try {
+      const message = e && e.message ? String(e.message) : String(e);
       console.warn('wasm-rum: the agent failed and is off for this page:', message);
       // Report it once, without the wasm: a minimal Faro payload.
       const body = JSON.stringify({
@@ -147,9 +280,18 @@ export function init(config) {
   let consoleBusy = false;
   const host = {
     hasBeforeSend: typeof config.beforeSend === F,
+    // The item's JSON changed, null to drop it, or the same JSON when beforeSend returned
+    // something that is not an item; a throw reaches the agent, which keeps the item too.
     beforeSend(type, json) {
-      const out = config.beforeSend({ type, payload: JSON.parse(json) });
-      return out == null ? null : JSON.stringify(out.payload === undefined ? out : out.payload);
+      const before = config.beforeSend;
+      const out = before({ type, payload: JSON.parse(json) });
+      if (out == null) return null;
+      const payload = isPlain(out) && out.payload !== undefined ? out.payload : out;
+      if (!isPlain(payload)) {
+        misuse(payload);
+        return json;
+      }
+      return JSON.stringify(payload);
     },
     test(list, value) {
       try {
@@ -233,48 +375,69 @@ export function init(config) {
   const autoView = () => { if (!manualView) call('setView', [location.pathname]); };
   const wrapped = {};
   for (const m of ['pushState', 'replaceState']) {
-    const orig = history[m];
-    if (typeof orig !== F) continue;
-    const w = function (...args) {
-      const r = orig.apply(this, args);
-      try { autoView(); } catch {}
-      return r;
-    };
-    wrapped[m] = [orig, w];
-    history[m] = w;
+    try {
+      const orig = history[m];
+      if (typeof orig !== F) continue;
+      const w = function (...args) {
+        const r = orig.apply(this, args);
+        try { autoView(); } catch {}
+        return r;
+      };
+      // Throws where the page froze History.prototype: views then follow popstate only.
+      history[m] = w;
+      wrapped[m] = [orig, w];
+    } catch {
+      debug(`history.${m} cannot be wrapped; views follow popstate and setView only`);
+    }
   }
   addEventListener('popstate', autoView);
   const unwatchHistory = () => {
     removeEventListener('popstate', autoView);
-    for (const [m, [orig, w]] of Object.entries(wrapped)) if (history[m] === w) history[m] = orig;
+    for (const [m, [orig, w]] of Object.entries(wrapped)) {
+      try {
+        if (history[m] === w) history[m] = orig;
+      } catch {}
+    }
   };
   autoView();
 
+  // Every argument becomes plain strings and numbers here, inside try, before it is queued or
+  // reaches the wasm: no argument can throw into the page or switch the agent off.
   const handle = {
     pushEvent(name, attributes, domain) {
-      call('pushEvent', [String(name), strMap(attributes), domain == null ? undefined : String(domain)]);
+      const n = text(name, 'pushEvent() name');
+      if (n !== undefined) call('pushEvent', [n, map(attributes, 'pushEvent() attributes'), optText(domain, 'pushEvent() domain')]);
     },
     pushLog(message, options) {
-      const o = options || {};
-      call('pushLog', [String(message), o.level == null ? undefined : String(o.level), strMap(o.context)]);
+      const m = text(message, 'pushLog() message');
+      const level = optText(field(options, 'level', 'pushLog() options'), 'pushLog() options.level');
+      if (m !== undefined) call('pushLog', [m, level, map(field(options, 'context', 'pushLog() options'), 'pushLog() options.context')]);
     },
     pushMeasurement(measurement, options) {
-      const m = measurement || {};
-      call('pushMeasurement', [String(m.type), { ...(m.values || {}) }, strMap(options && options.context)]);
+      const where = 'pushMeasurement() measurement';
+      const type = text(field(measurement, 'type', where), where + '.type');
+      const values = copyMap(field(measurement, 'values', where), (v) => (typeof v === N ? v : undefined), (k) => skip(where + '.values' + k));
+      if (type !== undefined) call('pushMeasurement', [type, values, map(field(options, 'context', 'pushMeasurement() options'), 'pushMeasurement() options.context')]);
     },
     pushError(error, options) {
-      const o = options || {};
-      const [type, value, stack] = describeError(error, o.type);
-      call('pushError', [type, value, stack, strMap(o.context)]);
+      const [type, value, stack] = describeError(error, optText(field(options, 'type', 'pushError() options'), 'pushError() options.type'));
+      call('pushError', [type, value, stack, map(field(options, 'context', 'pushError() options'), 'pushError() options.context')]);
     },
     setUser(user) {
-      const u = user || {};
-      call('setUser', user ? [u.id == null ? '' : String(u.id), u.username, u.email, strMap(u.attributes)] : [undefined, undefined, undefined, {}]);
+      if (!user) return call('setUser', [undefined, undefined, undefined, {}]);
+      const where = 'setUser() user';
+      const id = optText(field(user, 'id', where), where + '.id');
+      call('setUser', [id === undefined ? '' : id, optText(field(user, 'username', where), where + '.username'),
+        optText(field(user, 'email', where), where + '.email'), map(field(user, 'attributes', where), where + '.attributes')]);
     },
     setView(view) {
       // The app names its views from now on: automatic views (history) stop.
       manualView = true;
-      if (view && view.name != null) call('setView', [String(view.name)]);
+      const name = field(view, 'name', 'setView() view');
+      if (name != null) {
+        const n = text(name, 'setView() view.name');
+        if (n !== undefined) call('setView', [n]);
+      }
     },
     getSession() {
       if (!agent || failed) return null;

@@ -24,3 +24,20 @@ for (const c of cases) {
 test('validateConfig: RegExps are accepted in the URL and error lists', () => {
   validateConfig({ url: 'http://c/collect', app: { name: 'shop' }, ignoreErrors: [/^Script error/], tracing: { propagateTraceHeaderCorsUrls: [/api\./, 'https://x.test'] } });
 });
+
+test('validateConfig: a value that cannot be read (a throwing getter, a Proxy whose traps throw) is a TypeError naming its key', () => {
+  const base = { url: 'http://c/collect', app: { name: 'shop' } };
+  const trap = () => { throw new Error('trap'); };
+  const cases = [
+    [{ ...base, get debug() { throw new Error('getter'); } }, 'config.debug'],
+    [{ ...base, app: { get name() { throw new Error('getter'); } } }, 'config.app.name'],
+    [new Proxy(base, { ownKeys: trap }), 'config'],
+    [{ ...base, sessionTracking: new Proxy({}, { ownKeys: trap }) }, 'config.sessionTracking'],
+    [{ ...base, ignoreUrls: new Proxy(['a'], { get: (t, k) => (k === '0' ? trap() : t[k]) }) }, 'config.ignoreUrls'],
+    [{ ...base, user: { id: 'u', attributes: { get plan() { throw new Error('getter'); } } } }, 'config.user.attributes.plan'],
+    [{ ...base, user: { id: 'u', attributes: new Proxy({}, { ownKeys: trap }) } }, 'config.user.attributes'],
+  ];
+  for (const [config, key] of cases) {
+    assert.throws(() => validateConfig(config), (e) => e instanceof TypeError && e.message === `wasm-rum: ${key} cannot be read (a getter or Proxy threw)`, key);
+  }
+});

@@ -481,3 +481,42 @@ test('shutdown() restores fetch and XHR; a wrapper another library installed aft
     await collector.stop();
   }
 });
+
+test("the fetch transport's own posts go through the fetch saved at install: no span, and a wrapper the page adds later never sees them", async () => {
+  const collector = await startCollector();
+  const site = await startStatic({
+    routes: {
+      '/same/ping': (req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('pong'); },
+      '/': html(() => agentPage({
+        config: { url: collector.url, app: { name: 'shop' }, transport: 'fetch', batching: { sendTimeout: 100 } },
+        after: `
+          await rum.flush();
+          // A wrapper the page installs after init(), over ours: it sees every fetch the page makes.
+          const current = window.fetch;
+          window.pageSaw = [];
+          window.fetch = function pageFetch(input, init) {
+            pageSaw.push(String(typeof Request === 'function' && input instanceof Request ? input.url : input));
+            return current.apply(this, arguments);
+          };
+          await fetch('/same/ping');
+          rum.pushEvent('own-post');
+          await rum.flush();`,
+      })),
+    },
+  });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${site.origin}/`);
+    await collector.waitForItems('events', (e) => e.name === 'own-post');
+    // The page's request is a span, sent (like the event) by the agent's own posts.
+    await waitFor(() => collector.spans().some((sp) => (spanAttr(sp, 'url.full') || '').endsWith('/same/ping')), { what: 'the span of /same/ping' });
+    const saw = await page.evaluate(() => window.pageSaw);
+    assert.deepEqual(saw, ['/same/ping'], "the page's wrapper saw only the page's own request");
+    assert.equal(collector.spans().filter((sp) => (spanAttr(sp, 'url.full') || '').startsWith(collector.origin)).length, 0, 'no span for a post to the collector');
+  } finally {
+    await context.close();
+    await site.stop();
+    await collector.stop();
+  }
+});
