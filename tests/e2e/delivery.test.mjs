@@ -107,11 +107,17 @@ async function watch(context, page, origin) {
   return { requests, settle };
 }
 
-test('paused at init: the offline queue of an earlier view is neither sent nor touched, no session is stored, and all goes out after resume()', async () => {
+/** A collector that is down at first: its URL, and `start()` to bring it up on the same port. */
+async function downCollector() {
   const first = await startCollector();
   const listen = first.origin.replace('http://', '');
-  const url = first.url;
   await first.stop();
+  return { url: first.url, start: () => startCollector({ listen }) };
+}
+
+test('paused at init: the offline queue of an earlier view is neither sent nor touched, no session is stored, and all goes out after resume()', async () => {
+  const down = await downCollector();
+  const url = down.url;
   const config = (paused) => ({ url, transport: 'fetch', app: { name: 'consent' }, paused, user: { email: 'jane@example.com' }, batching: { sendTimeout: 50 } });
   const site = await startStatic({ routes: {
     '/': html(agentPage({ config: config(false) })),
@@ -127,7 +133,7 @@ test('paused at init: the offline queue of an earlier view is neither sent nor t
     await page.evaluate(() => { rum.pushEvent('kept-earlier'); return rum.flush(); });
     await page.waitForFunction(() => (localStorage.getItem('wasm_rum_queue') || '').includes('jane@example.com'), null, { timeout: 10000 });
     const kept = await page.evaluate(() => { sessionStorage.clear(); return localStorage.getItem('wasm_rum_queue'); });
-    back = await startCollector({ listen });
+    back = await down.start();
     const w = await watch(context, page, back.origin);
     // The next view starts paused (consent not given yet).
     await page.goto(site.origin + '/paused');
@@ -150,10 +156,8 @@ test('paused at init: the offline queue of an earlier view is neither sent nor t
 });
 
 test('pause() cancels the resend of kept bodies; resume() sends them', async () => {
-  const first = await startCollector();
-  const listen = first.origin.replace('http://', '');
-  const url = first.url;
-  await first.stop();
+  const down = await downCollector();
+  const url = down.url;
   const config = { url, transport: 'fetch', app: { name: 'consent' }, batching: { sendTimeout: 50 } };
   const site = await startStatic({ routes: { '/': html(agentPage({ config })) } });
   const context = await browser.newContext();
@@ -166,7 +170,7 @@ test('pause() cancels the resend of kept bodies; resume() sends them', async () 
     // The failed body is kept; a resend is scheduled 2 s later.
     await page.waitForFunction(() => (localStorage.getItem('wasm_rum_queue') || '').includes('kept-then-paused'), null, { timeout: 10000 });
     await page.evaluate(() => rum.pause());
-    back = await startCollector({ listen });
+    back = await down.start();
     const w = await watch(context, page, back.origin);
     // Past the scheduled resend (2 s) with a margin: it must not have run.
     await new Promise((r) => setTimeout(r, 3500));
@@ -180,10 +184,8 @@ test('pause() cancels the resend of kept bodies; resume() sends them', async () 
 });
 
 test('bodies the offline queue let go are reported once the collector is reachable: wasm-rum.items_dropped, reason queue_overflow', async () => {
-  const first = await startCollector();
-  const listen = first.origin.replace('http://', '');
-  const url = first.url;
-  await first.stop();
+  const down = await downCollector();
+  const url = down.url;
   const config = { url, transport: 'fetch', app: { name: 'drops' }, batching: { sendTimeout: 60000 } };
   const site = await startStatic({ routes: { '/': html(agentPage({ config })) } });
   const context = await browser.newContext();
@@ -200,7 +202,7 @@ test('bodies the offline queue let go are reported once the collector is reachab
     // 30 bodies fail while the collector is down: the queue keeps the newest 20.
     await page.evaluate(async () => { for (let i = 0; i < 30; i++) { rum.pushEvent('lost-or-kept', { i: String(i) }); await rum.flush(); } });
     await page.waitForFunction(() => localStorage.getItem('wasm_rum_dropped') === '10,0,0,0', null, { timeout: 10000 });
-    back = await startCollector({ listen });
+    back = await down.start();
     await page.reload();
     const kept = await back.waitForItems('events', (e) => e.name === 'lost-or-kept', { count: 20 });
     // The report rides with the next batch once the collector has answered.

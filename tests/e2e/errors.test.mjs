@@ -155,7 +155,7 @@ test('captureConsole on: calls become logs, console.error(Error) an exception, a
   const s = await setup(null, {
     routes: {
       '/': (c) => agentPage({ config: config(c, { captureConsole: true }), after: `
-        await new Promise((r) => setTimeout(r, 50));
+        await rum.flush(); // resolves once the agent runs: console wrapped, listeners installed
         console.warn('careful', { step: 2 });
         console.info('cart ready', 3);
         console.log('not captured: log is disabled by default');
@@ -190,7 +190,7 @@ test('captureConsole off: console calls are not sent', async () => {
   const s = await setup(null, {
     routes: {
       '/': (c) => agentPage({ config: config(c), after: `
-        await new Promise((r) => setTimeout(r, 50));
+        await rum.flush(); // resolves once the agent runs: console wrapped, listeners installed
         console.warn('quiet warn'); console.error('quiet error'); console.error(new Error('quiet exception'));
         rum.pushEvent('marker'); await rum.flush();` }),
     },
@@ -263,7 +263,7 @@ test('an error storm of 10 000 throws sends a bounded number of items, the page 
   const s = await setup(null, {
     routes: {
       '/': (c) => agentPage({ config: config(c, { batching: { sendTimeout: 1000 } }), after: `
-        await new Promise((r) => setTimeout(r, 100));
+        await rum.flush(); // resolves once the agent runs: console wrapped, listeners installed
         let ticks = 0, maxGap = 0, last = performance.now();
         const iv = setInterval(() => { const now = performance.now(); maxGap = Math.max(maxGap, now - last); last = now; ticks++; }, 5);
         const t0 = performance.now();
@@ -382,7 +382,7 @@ test('hardening: a wasm trap stops the agent quietly, warns once and reports onc
   const s = await setup(null, {
     routes: {
       '/': (c) => agentPage({ config: config(c), head: WATCH, after: `
-        await new Promise((r) => setTimeout(r, 100));
+        await rum.flush(); // resolves once the agent runs: console wrapped, listeners installed
         // A real trap from the real instance: a method called with an out-of-bounds object
         // pointer makes the wasm read outside its memory (WebAssembly.RuntimeError).
         const glue = await import('/pkg/wasm_rum.js');
