@@ -4,6 +4,30 @@
 //! validates the config, loads this module, and calls [`start`]; the handle it returns to the
 //! page queues calls until then and forwards them to [`Rum`].
 #![deny(missing_docs)]
+// `no_std` so the shipped wasm (feature `tiny`) links neither std's panic machinery nor the
+// core::fmt code it reaches (several KB); every other build links std as usual.
+#![no_std]
+
+extern crate alloc;
+#[cfg(not(all(target_arch = "wasm32", feature = "tiny")))]
+extern crate std;
+
+/// A panic in the shipped wasm traps, as `panic = "abort"` did, without formatting its message.
+#[cfg(all(target_arch = "wasm32", feature = "tiny"))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
+
+/// What std's prelude would give every module.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 pub mod config;
 pub mod core;
@@ -21,6 +45,7 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
 
 #[cfg(target_arch = "wasm32")]
 mod api {
+    use crate::prelude::*;
     use crate::agent;
     use crate::browser::bindings::{date_now, Host};
     use crate::config;

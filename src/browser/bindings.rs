@@ -1,5 +1,6 @@
 //! The JS declarations web-sys lacks or that we bind more cheaply ourselves. One place for all of them.
 
+
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]

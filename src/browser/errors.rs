@@ -2,6 +2,9 @@
 //! gives into a [`RawError`] and hand it to the pure [`Errors`] (folding, rate limit). Every
 //! exception the agent sends (`pushError`, `console.error`, early errors) goes through
 //! [`report`], so `ignoreErrors` and the limit apply to all of them.
+use crate::prelude::*;
+use crate::browser::Local;
+
 
 use super::bindings::{date_now, Host};
 use super::listener::{Listener, Timeout};
@@ -11,8 +14,8 @@ use crate::core::errors::{self, Errors, Offer, RawError};
 use crate::core::json;
 use crate::core::payload::{Frame, Item};
 use js_sys::Reflect;
-use std::any::Any;
-use std::cell::RefCell;
+use core::any::Any;
+use core::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What the feature holds while installed.
@@ -26,9 +29,7 @@ struct State {
     dropped_timer: Option<Timeout>,
 }
 
-thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-}
+static STATE: Local<RefCell<Option<State>>> = Local(RefCell::new(None));
 
 /// Runs `f` on the state unless it is missing or already borrowed.
 fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {

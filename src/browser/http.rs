@@ -1,14 +1,16 @@
 //! The agent's side of the `fetch`/XHR wrapper in `js/patch.js`: decides per request whether
 //! it is recorded and whether it gets a `traceparent`, and turns each finished request into a
 //! CLIENT span. The JS wrapper calls these hooks inside try/catch and always runs the original.
+use crate::prelude::*;
+
 
 use super::bindings::{date_now, http_patch_install, http_patch_uninstall, performance_now, Host};
 use crate::agent;
 use crate::config::Config;
 use crate::core::payload::Item;
 use crate::core::trace::{self, Decision, Outcome, Request, Rules};
-use std::cell::RefCell;
-use std::rc::Rc;
+use core::cell::RefCell;
+use alloc::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

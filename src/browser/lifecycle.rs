@@ -1,6 +1,8 @@
 //! The page lifecycle as web-vitals follows it: visibility (and the first time the page was
 //! hidden), prerender activation, back/forward-cache restores, idle-or-hidden scheduling and
 //! the double `requestAnimationFrame`.
+use crate::prelude::*;
+
 
 use super::bindings::{
     add_global_listener, entries_by_type, remove_global_listener, request_animation_frame,
@@ -8,8 +10,8 @@ use super::bindings::{
 };
 use super::js::{flag, num, text};
 use super::listener::guarded;
-use std::cell::RefCell;
-use std::rc::Rc;
+use core::cell::RefCell;
+use alloc::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

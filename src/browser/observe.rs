@@ -2,6 +2,8 @@
 //! types, each observed with `{type, buffered: true, …}` (web-sys has no `type` in its init,
 //! and browsers honour `buffered` only with it); types the browser lacks are dropped; a batch
 //! of several types is sorted by `startTime + duration`.
+use crate::prelude::*;
+
 
 use super::bindings::{TypedObserver, SUPPORTED_ENTRY_TYPES};
 use super::js::num;

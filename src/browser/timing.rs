@@ -1,6 +1,8 @@
 //! Navigation and resource timing entries into `core::timing`: the page-load event once the
 //! document's `load` has finished, and a resource event for each `fetch`/XHR whose response
 //! named its backend trace in `Server-Timing`.
+use crate::prelude::*;
+
 
 use super::bindings::{date_now, performance_now, TypedObserver};
 use super::js::{get, num, text};
@@ -9,8 +11,8 @@ use crate::agent;
 use crate::core::payload::Item;
 use crate::core::timing::{self, NavigationTiming, ResourceTiming};
 use js_sys::{Array, Object, Reflect};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use core::cell::{Cell, RefCell};
+use alloc::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{PerformanceObserver, PerformanceObserverEntryList};

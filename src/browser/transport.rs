@@ -2,6 +2,8 @@
 //! `POST` through js/send.js, whose answers come back through one installed function. The
 //! decisions (what goes now, what waits, retries) are the outbox's (`core::outbox`); this file
 //! only sends, reads answers, and keeps the offline queue in `localStorage`.
+use crate::prelude::*;
+
 
 use super::bindings::{send_answers_to, send_beacon, send_post};
 use super::listener::guarded;

@@ -1,6 +1,9 @@
 //! Core Web Vitals from `PerformanceObserver` entries: converts entries into `core::vitals`
 //! structs, follows the page's lifecycle (hidden, prerender activation, back/forward-cache
 //! restores, trusted input), and pushes each report as a Faro `web-vitals` measurement.
+use crate::prelude::*;
+use crate::browser::Local;
+
 
 use super::bindings::{date_now, entries_by_type, performance_now};
 use super::js::{flag, get, num, text};
@@ -25,8 +28,8 @@ use crate::core::vitals::{fcp, ttfb};
 use crate::core::vitals::{
     first_hidden_after_hide, load_state, paint_value, Metric, Name, NavTiming, Report,
 };
-use std::any::Any;
-use std::cell::RefCell;
+use core::any::Any;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -67,12 +70,10 @@ struct State {
     ttfb_reported: bool,
 }
 
-thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    /// The running observers by what they observe: reached by the hidden handler (takeRecords),
-    /// the LCP finalisation (disconnect) and the restore handler (which metrics exist).
-    static OBSERVERS: RefCell<Vec<(&'static str, Observer)>> = const { RefCell::new(Vec::new()) };
-}
+static STATE: Local<RefCell<Option<State>>> = Local(RefCell::new(None));
+/// The running observers by what they observe: reached by the hidden handler (takeRecords),
+/// the LCP finalisation (disconnect) and the restore handler (which metrics exist).
+static OBSERVERS: Local<RefCell<Vec<(&'static str, Observer)>>> = Local(RefCell::new(Vec::new()));
 
 /// The one place that borrows the state (not generic: one copy in the wasm).
 fn with_state(f: &mut dyn FnMut(&mut State)) {
@@ -352,7 +353,7 @@ fn on_paint(entries: js_sys::Array) {
             reported = true;
             // CLS starts with the FCP report, every shift buffered so far as its first batch.
             s.cls_started = true;
-            let pending = std::mem::take(&mut s.pending_shifts);
+            let pending = core::mem::take(&mut s.pending_shifts);
             if s.cls_state.on_batch(&pending) {
                 s.cls.value = s.cls_state.value;
             }

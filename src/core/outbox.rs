@@ -2,6 +2,8 @@
 //! the answers of the transport (`Accepted`, `RetryAfter`, `SessionInvalid`, `Failed`), back-off
 //! and retry, the offline queue that carries bodies to the next page view, and the count of
 //! everything dropped on the way, by reason. Pure: the browser edge sends and reports answers.
+use crate::prelude::*;
+
 
 /// How a request ended, as the transport tells it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -352,7 +354,7 @@ impl OfflineQueue {
 
     /// Takes every body, oldest first.
     pub fn take(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.bodies)
+        core::mem::take(&mut self.bodies)
     }
 
     /// Bytes held.

@@ -1,6 +1,8 @@
 //! Random ids from the platform's CSPRNG: `crypto.getRandomValues` in the browser
 //! (getrandom's `wasm_js` backend), the OS natively.
 
+use crate::prelude::*;
+
 /// Fills `buf` with random bytes; on the (unexpected) failure of the source, falls back
 /// to a time-seeded xorshift so an id is still produced rather than the agent stopping.
 pub fn fill(buf: &mut [u8]) {
