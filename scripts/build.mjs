@@ -48,9 +48,9 @@ if (!dev) {
 if (minify) {
   const esbuild = await import('esbuild');
   for (const f of jsFiles(pkg)) {
-    // The snippets keep function names: the wrappers patch.js installs are what a page sees as
+    // patch.js keeps function names: the wrappers it installs are what a page sees as
     // window.fetch and XMLHttpRequest.prototype.open/send/setRequestHeader, names included (+140 B gzip).
-    const keepNames = f.includes(`${sep}snippets${sep}`);
+    const keepNames = f.endsWith(`${sep}patch.js`);
     const { code } = await esbuild.transform(readFileSync(f, 'utf8'), { minify: true, keepNames, format: 'esm', target: 'esnext', legalComments: 'none' });
     writeFileSync(f, code);
   }

@@ -1,9 +1,8 @@
 //! The running agent: one per page, owned by a thread-local so browser callbacks can reach it.
 //! Data flows one way: an item comes in, the session decides whether it is kept, it is
 //! encoded once, batched, and bodies leave through the transport.
-use crate::prelude::*;
 use crate::browser::Local;
-
+use crate::prelude::*;
 
 use crate::browser::bindings::{console_warn, date_now, Host};
 use crate::browser::listener::{Listener, Timeout};

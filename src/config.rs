@@ -8,7 +8,6 @@
 //! about 40 KB of wasm (serde's error formatting pulls in float `Display`).
 use crate::prelude::*;
 
-
 /// How batches leave the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Transport {

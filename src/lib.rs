@@ -45,12 +45,12 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
 
 #[cfg(target_arch = "wasm32")]
 mod api {
-    use crate::prelude::*;
     use crate::agent;
     use crate::browser::bindings::{date_now, Host};
     use crate::config;
     use crate::core::errors::RawError;
     use crate::core::payload::{Event, Item, Log, Measurement, User};
+    use crate::prelude::*;
     use wasm_bindgen::prelude::*;
 
     /// Starts the agent with a config the entry module has already validated; throws a

@@ -5,14 +5,13 @@
 //! calls out.
 use crate::prelude::*;
 
-
 use super::bindings::{date_now, Host};
 use super::errors;
 use crate::agent;
 use crate::config::Config;
 use crate::core::payload::{Item, Log};
-use js_sys::{Array, Function};
 use core::any::Any;
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

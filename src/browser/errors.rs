@@ -2,9 +2,8 @@
 //! gives into a [`RawError`] and hand it to the pure [`Errors`] (folding, rate limit). Every
 //! exception the agent sends (`pushError`, `console.error`, early errors) goes through
 //! [`report`], so `ignoreErrors` and the limit apply to all of them.
-use crate::prelude::*;
 use crate::browser::Local;
-
+use crate::prelude::*;
 
 use super::bindings::{date_now, Host};
 use super::listener::{Listener, Timeout};
@@ -13,9 +12,9 @@ use crate::config::Config;
 use crate::core::errors::{self, Errors, Offer, RawError};
 use crate::core::json;
 use crate::core::payload::{Frame, Item};
-use js_sys::Reflect;
 use core::any::Any;
 use core::cell::RefCell;
+use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What the feature holds while installed.

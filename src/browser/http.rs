@@ -3,14 +3,13 @@
 //! CLIENT span. The JS wrapper calls these hooks inside try/catch and always runs the original.
 use crate::prelude::*;
 
-
 use super::bindings::{date_now, http_patch_install, http_patch_uninstall, performance_now, Host};
 use crate::agent;
 use crate::config::Config;
 use crate::core::payload::Item;
 use crate::core::trace::{self, Decision, Outcome, Request, Rules};
-use core::cell::RefCell;
 use alloc::rc::Rc;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -3,15 +3,15 @@
 //! the double `requestAnimationFrame`.
 use crate::prelude::*;
 
-
 use super::bindings::{
-    add_global_listener, entries_by_type, remove_global_listener, request_animation_frame,
-    request_idle_callback, set_timeout,
+    add_global_listener, remove_global_listener, request_animation_frame, request_idle_callback,
+    set_timeout,
 };
-use super::js::{flag, num, text};
+use super::js::flag;
 use super::listener::guarded;
-use core::cell::RefCell;
+use crate::core::vitals::entries::Flat;
 use alloc::rc::Rc;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -42,14 +42,17 @@ pub fn loading() -> bool {
 /// web-vitals' initial `firstHiddenTime`: the first `visibility-state` entry named `hidden`
 /// after activation; otherwise 0 when the page is hidden now (and not prerendering), else +∞.
 pub fn initial_first_hidden(activation_start: f64) -> f64 {
+    let mut first = None;
     if !prerendering() {
-        for e in entries_by_type("visibility-state").iter() {
-            if text(&e, "name") == "hidden" && num(&e, "startTime") >= activation_start {
-                return num(&e, "startTime");
-            }
-        }
+        super::observe::entries("visibility-state", &mut |nums, strs| {
+            first = Flat::new(nums, strs)
+                .all(Flat::visibility)
+                .into_iter()
+                .find(|(t, name)| name == "hidden" && *t >= activation_start)
+                .map(|(t, _)| t);
+        });
     }
-    hidden_since_load()
+    first.unwrap_or_else(hidden_since_load)
 }
 
 /// 0 when hidden (and not prerendering), +∞ otherwise: the first hidden time after a restore.

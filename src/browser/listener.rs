@@ -4,8 +4,8 @@
 use crate::browser::Local;
 
 use super::bindings::{clear_timeout, set_timeout, Host};
-use js_sys::Function;
 use core::cell::RefCell;
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};

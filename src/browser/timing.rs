@@ -3,16 +3,15 @@
 //! named its backend trace in `Server-Timing`.
 use crate::prelude::*;
 
-
 use super::bindings::{date_now, performance_now, TypedObserver};
 use super::js::{get, num, text};
 use super::listener::{Listener, Timeout};
 use crate::agent;
 use crate::core::payload::Item;
 use crate::core::timing::{self, NavigationTiming, ResourceTiming};
-use js_sys::{Array, Object, Reflect};
-use core::cell::{Cell, RefCell};
 use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{PerformanceObserver, PerformanceObserverEntryList};

@@ -4,7 +4,6 @@
 //! only sends, reads answers, and keeps the offline queue in `localStorage`.
 use crate::prelude::*;
 
-
 use super::bindings::{send_answers_to, send_beacon, send_post};
 use super::listener::guarded;
 use super::storage::{self, Store};

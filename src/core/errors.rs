@@ -6,7 +6,6 @@
 //! `console.error` into a [`RawError`] and offers it to [`Errors`]; what comes back is pushed.
 use crate::prelude::*;
 
-
 use super::json;
 use super::payload::{Event, Exception, Frame, StrMap};
 

@@ -3,7 +3,6 @@
 //! Every string it writes is capped at [`MAX_STRING_BYTES`].
 use crate::prelude::*;
 
-
 /// The longest string the agent sends, in UTF-8 bytes, [`TRUNCATED`] included: a message,
 /// a stack frame, an attribute or context value, a URL, a key.
 pub const MAX_STRING_BYTES: usize = 8_192;

@@ -4,7 +4,6 @@
 //! everything dropped on the way, by reason. Pure: the browser edge sends and reports answers.
 use crate::prelude::*;
 
-
 /// How a request ended, as the transport tells it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Answer {

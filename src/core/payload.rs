@@ -5,7 +5,6 @@
 //! (Grafana Alloy's `faro.receiver`, the OpenTelemetry `faroreceiver`, or ours).
 use crate::prelude::*;
 
-
 use super::json::{self, Obj};
 use super::time::rfc3339;
 

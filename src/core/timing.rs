@@ -5,7 +5,6 @@
 //! `performanceUtils.ts`, so dashboards built for Faro read ours.
 use crate::prelude::*;
 
-
 use super::json;
 use super::payload::{Event, StrMap, TraceContext};
 use super::trace::server_timing_trace;

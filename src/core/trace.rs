@@ -8,7 +8,6 @@
 //! origin and to URLs the config lists, never to the collector or an ignored URL.
 use crate::prelude::*;
 
-
 use super::payload::{AttrValue, Span, TraceContext};
 use super::{rand, url};
 

@@ -3,7 +3,6 @@
 //! (frames of event entries painted together, Long Animation Frame scripts).
 use crate::prelude::*;
 
-
 /// One `event` or `first-input` entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventEntry {

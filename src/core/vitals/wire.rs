@@ -4,7 +4,6 @@
 //! or empty are left out, except the INP Long Animation Frame totals, which are sent when known.
 use crate::prelude::*;
 
-
 use super::inp::InpAttribution;
 use super::Report;
 use crate::core::payload::Measurement;
