@@ -1,5 +1,6 @@
 //! The JS declarations web-sys lacks or that we bind more cheaply ourselves. One place for all of them.
 
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -21,6 +22,11 @@ extern "C" {
     /// `propagateTraceHeaderCorsUrls`).
     #[wasm_bindgen(method, js_name = test)]
     pub fn test(this: &Host, list: &str, value: &str) -> bool;
+
+    /// The config lists that hold at least one RegExp, comma-separated (read once: a list
+    /// without RegExps is never tested across the boundary).
+    #[wasm_bindgen(method, getter, js_name = regExps)]
+    pub fn reg_exps(this: &Host) -> Option<String>;
 
     /// `navigator.sendBeacon(url, string)`; a string body goes as `text/plain;charset=UTF-8`.
     #[wasm_bindgen(js_namespace = navigator, js_name = sendBeacon, catch)]
@@ -45,6 +51,14 @@ extern "C" {
     /// `clearTimeout(id)`
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
+}
+
+impl Host {
+    /// Whether the config list `list` holds RegExps (tested by [`Host::test`]).
+    pub fn has_reg_exps(&self, list: &str) -> bool {
+        self.reg_exps()
+            .is_some_and(|lists| lists.split(',').any(|l| l == list))
+    }
 }
 
 // --- transport ---

@@ -22,6 +22,8 @@ struct State {
     errors: Errors,
     ignore: Vec<String>,
     host: Host,
+    /// Whether `ignoreErrors` holds RegExps (tested on the JS side).
+    regexps: bool,
     /// Held errors go out at the latest this long after they arrive.
     flush_delay: f64,
     flush_timer: Option<Timeout>,
@@ -58,6 +60,7 @@ pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
         errors: Errors::new(config.errors.max_per_minute),
         ignore: config.ignore_errors.clone(),
         host: host.clone(),
+        regexps: host.has_reg_exps("ignoreErrors"),
         flush_delay: config.batching.send_timeout as f64,
         flush_timer: None,
         dropped_timer: None,
@@ -198,13 +201,14 @@ pub fn report(mut raw: RawError) {
     if raw.timestamp <= 0.0 {
         raw.timestamp = now;
     }
-    let Some((ignored, host)) =
-        with(|s| (errors::is_ignored(&raw.value, &s.ignore), s.host.clone()))
-    else {
+    let Some((ignored, host)) = with(|s| {
+        let ignored = errors::is_ignored(&raw.value, &s.ignore);
+        (ignored, (s.regexps && !ignored).then(|| s.host.clone()))
+    }) else {
         return;
     };
     // RegExps are tested on the JS side, outside our borrow.
-    if ignored || host.test("ignoreErrors", &raw.value) {
+    if ignored || host.is_some_and(|h| h.test("ignoreErrors", &raw.value)) {
         return;
     }
     let previous = with(|s| {

@@ -27,7 +27,8 @@ struct Hooks {
     rules: Rules,
     /// The config's `redact.queryParams`.
     redact: Vec<String>,
-    host: Host,
+    /// The host, when `ignoreUrls` or `propagateTraceHeaderCorsUrls` holds RegExps to test.
+    regexps: Option<Host>,
     pending: RefCell<Vec<Pending>>,
 }
 
@@ -59,7 +60,8 @@ impl Hooks {
         page_header: Option<&str>,
     ) -> Option<String> {
         let sampled = agent::with(|a| (!a.is_paused()).then(|| a.session().1)).flatten()?;
-        let regex = |list: &str, value: &str| self.host.test(list, value);
+        let regex =
+            |list: &str, value: &str| self.regexps.as_ref().is_some_and(|h| h.test(list, value));
         let decision = self.rules.decide(url, &regex);
         if decision == Decision::Ignore {
             return None;
@@ -127,7 +129,9 @@ pub fn install(config: &Config, host: &Host) -> Option<HttpGuard> {
             ignore_urls: config.ignore_urls.clone(),
         },
         redact: config.redact.query_params.clone(),
-        host: JsValue::clone(host).unchecked_into(),
+        regexps: (host.has_reg_exps("ignoreUrls")
+            || host.has_reg_exps("propagateTraceHeaderCorsUrls"))
+        .then(|| host.clone()),
         pending: RefCell::new(Vec::new()),
     });
     let h = hooks.clone();
