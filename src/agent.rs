@@ -194,14 +194,13 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     let mut listeners = Vec::new();
     if let Some(w) = web_sys::window() {
         if let Some(doc) = w.document() {
-            let d = doc.clone();
             // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
             listeners.extend(Listener::new(
                 doc.unchecked_ref(),
                 "visibilitychange",
                 false,
                 move |_| {
-                    if d.visibility_state() == web_sys::VisibilityState::Hidden {
+                    if crate::browser::lifecycle::is_hidden() {
                         flush_leaving();
                     }
                 },

@@ -262,10 +262,7 @@ pub fn before_flush() {
     if let Some(ex) = held {
         agent::push(Item::Exception(ex));
     }
-    let hidden = web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
-    if hidden {
+    if super::lifecycle::is_hidden() {
         report_dropped();
     }
 }

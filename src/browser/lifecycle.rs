@@ -7,7 +7,7 @@ use super::bindings::{
     add_global_listener, remove_global_listener, request_animation_frame, request_idle_callback,
     set_timeout,
 };
-use super::js::flag;
+use super::js::{flag, get};
 use super::listener::guarded;
 use crate::core::vitals::entries::Flat;
 use alloc::rc::Rc;
@@ -19,9 +19,12 @@ fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
 }
 
-/// `document.visibilityState === 'hidden'`.
+/// `document.visibilityState === 'hidden'` (read as a string: web-sys's enum conversion
+/// carries a panic message).
 pub fn is_hidden() -> bool {
-    document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+    document().is_some_and(|d| {
+        get(d.as_ref(), "visibilityState").as_string().as_deref() == Some("hidden")
+    })
 }
 
 /// `document.prerendering`.
@@ -74,7 +77,7 @@ fn capture_once() -> js_sys::Object {
 fn shared(f: Box<dyn FnOnce()>) -> impl Fn() + Clone {
     let slot = Rc::new(RefCell::new(Some(f)));
     move || {
-        let f = slot.borrow_mut().take();
+        let f = slot.try_borrow_mut().ok().and_then(|mut s| s.take());
         if let Some(f) = f {
             f();
         }

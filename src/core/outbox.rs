@@ -335,7 +335,14 @@ impl OfflineQueue {
 
     /// The stored form.
     pub fn encode(&self) -> String {
-        self.bodies.join("\n")
+        let mut out = String::new();
+        for (i, body) in self.bodies.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(body);
+        }
+        out
     }
 
     /// Adds a body, dropping the oldest ones to stay within the bounds.
