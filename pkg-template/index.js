@@ -280,6 +280,8 @@ export function init(pageConfig) {
   let consoleBusy = false;
   const host = {
     hasBeforeSend: typeof config.beforeSend === F,
+    // The lists with RegExps: the agent tests only those across the boundary.
+    regExps: Object.keys(regexps).filter((k) => regexps[k].length).join(),
     // The item's JSON changed, null to drop it, or the same JSON when beforeSend returned
     // something that is not an item; a throw reaches the agent, which keeps the item too.
     beforeSend(type, json) {

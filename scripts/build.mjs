@@ -7,7 +7,7 @@
 //      the exports and the `import.meta.url` lookups.
 // wasm-bindgen's output before wasm-opt is kept in target/wasm-rum-bindgen.wasm (names included), the
 // minification mapping in target/wasm-rum-boundary.json.
-// `--dev` skips both; `--no-minify` optimises the wasm but keeps the names on the boundary and the JS readable.
+// `--dev` skips both (and builds with std, for readable panics); `--no-minify` optimises the wasm but keeps the names on the boundary and the JS readable.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { join, dirname, sep } from 'node:path';
@@ -21,7 +21,9 @@ const minify = !dev && !process.argv.includes('--no-minify');
 const boundary = join(root, 'target', 'wasm-rum-boundary.json');
 const t0 = Date.now();
 execFileSync('wasm-pack', ['build', dev ? '--dev' : '--release', '--target', 'web', '--mode', 'no-install',
-  '--out-dir', 'pkg', '--out-name', 'wasm_rum', '--no-pack', '--no-typescript', '--no-opt'], { cwd: root, stdio: 'inherit',
+  '--out-dir', 'pkg', '--out-name', 'wasm_rum', '--no-pack', '--no-typescript', '--no-opt',
+  // `tiny`: no std in the shipped wasm (src/lib.rs); a dev build keeps std's panic messages.
+  ...(dev ? [] : ['--', '--features', 'tiny'])], { cwd: root, stdio: 'inherit',
   env: { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${process.env.PATH}` } });
 for (const f of readdirSync(join(root, 'pkg-template'))) cpSync(join(root, 'pkg-template', f), join(pkg, f), { recursive: true });
 rmSync(join(pkg, '.gitignore'), { force: true });
@@ -46,9 +48,9 @@ if (!dev) {
 if (minify) {
   const esbuild = await import('esbuild');
   for (const f of jsFiles(pkg)) {
-    // The snippets keep function names: the wrappers patch.js installs are what a page sees as
+    // patch.js keeps function names: the wrappers it installs are what a page sees as
     // window.fetch and XMLHttpRequest.prototype.open/send/setRequestHeader, names included (+140 B gzip).
-    const keepNames = f.includes(`${sep}snippets${sep}`);
+    const keepNames = f.endsWith(`${sep}patch.js`);
     const { code } = await esbuild.transform(readFileSync(f, 'utf8'), { minify: true, keepNames, format: 'esm', target: 'esnext', legalComments: 'none' });
     writeFileSync(f, code);
   }

@@ -1,6 +1,8 @@
 //! The running agent: one per page, owned by a thread-local so browser callbacks can reach it.
 //! Data flows one way: an item comes in, the session decides whether it is kept, it is
 //! encoded once, batched, and bodies leave through the transport.
+use crate::browser::Local;
+use crate::prelude::*;
 
 use crate::browser::bindings::{console_warn, date_now, Host};
 use crate::browser::listener::{Listener, Timeout};
@@ -12,8 +14,8 @@ use crate::core::batch::{self, Batch, Flush};
 use crate::core::outbox::{self, Answer, DropReason, Outbox, Route};
 use crate::core::payload::{self, App, Encoded, Item, Meta, User};
 use crate::core::session::{self, Admit, ErrorBuffer, Session};
-use std::any::Any;
-use std::cell::RefCell;
+use core::any::Any;
+use core::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// The SDK version sent in `meta.sdk.version`.
@@ -49,9 +51,7 @@ pub struct Agent {
     pub features: Vec<Box<dyn Any>>,
 }
 
-thread_local! {
-    static AGENT: RefCell<Option<Agent>> = const { RefCell::new(None) };
-}
+static AGENT: Local<RefCell<Option<Agent>>> = Local(RefCell::new(None));
 
 /// Runs `f` on the agent if it is running and not already borrowed (a re-entrant call, say
 /// from a listener fired by our own work, is skipped rather than trapping).
@@ -194,14 +194,13 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     let mut listeners = Vec::new();
     if let Some(w) = web_sys::window() {
         if let Some(doc) = w.document() {
-            let d = doc.clone();
             // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
             listeners.extend(Listener::new(
                 doc.unchecked_ref(),
                 "visibilitychange",
                 false,
                 move |_| {
-                    if d.visibility_state() == web_sys::VisibilityState::Hidden {
+                    if crate::browser::lifecycle::is_hidden() {
                         flush_leaving();
                     }
                 },
@@ -325,7 +324,7 @@ impl Agent {
             // Promoted by its first exception: the decision is stored, so reloads keep it, and
             // what the buffer let go is reported (an unsampled session reports nothing).
             self.on_session_change();
-            let lost = std::mem::take(&mut self.held.dropped);
+            let lost = core::mem::take(&mut self.held.dropped);
             self.count_drop(DropReason::SamplingBuffer, lost);
         }
         let mut send_now = false;
@@ -443,7 +442,7 @@ impl Agent {
         if self.sealed.is_empty() {
             return None;
         }
-        let bodies = std::mem::take(&mut self.sealed);
+        let bodies = core::mem::take(&mut self.sealed);
         Some(self.route(bodies, leaving))
     }
 

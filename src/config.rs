@@ -6,6 +6,7 @@
 //! (`beforeSend`) stay on the JS side: the entry passes only strings here. The struct is read
 //! from the JS object by `browser::config_js` with `Reflect` rather than serde, which saves
 //! about 40 KB of wasm (serde's error formatting pulls in float `Display`).
+use crate::prelude::*;
 
 /// How batches leave the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -4,6 +4,30 @@
 //! validates the config, loads this module, and calls [`start`]; the handle it returns to the
 //! page queues calls until then and forwards them to [`Rum`].
 #![deny(missing_docs)]
+// `no_std` so the shipped wasm (feature `tiny`) links neither std's panic machinery nor the
+// core::fmt code it reaches (several KB); every other build links std as usual.
+#![no_std]
+
+extern crate alloc;
+#[cfg(not(all(target_arch = "wasm32", feature = "tiny")))]
+extern crate std;
+
+/// A panic in the shipped wasm traps, as `panic = "abort"` did, without formatting its message.
+#[cfg(all(target_arch = "wasm32", feature = "tiny"))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo) -> ! {
+    ::core::arch::wasm32::unreachable()
+}
+
+/// What std's prelude would give every module.
+#[allow(unused_imports)]
+mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 pub mod config;
 pub mod core;
@@ -26,6 +50,7 @@ mod api {
     use crate::config;
     use crate::core::errors::RawError;
     use crate::core::payload::{Event, Item, Log, Measurement, User};
+    use crate::prelude::*;
     use wasm_bindgen::prelude::*;
 
     /// Starts the agent with a config the entry module has already validated; throws a

@@ -1,5 +1,6 @@
 //! The JS declarations web-sys lacks or that we bind more cheaply ourselves. One place for all of them.
 
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -21,6 +22,11 @@ extern "C" {
     /// `propagateTraceHeaderCorsUrls`).
     #[wasm_bindgen(method, js_name = test)]
     pub fn test(this: &Host, list: &str, value: &str) -> bool;
+
+    /// The config lists that hold at least one RegExp, comma-separated (read once: a list
+    /// without RegExps is never tested across the boundary).
+    #[wasm_bindgen(method, getter, js_name = regExps)]
+    pub fn reg_exps(this: &Host) -> Option<String>;
 
     /// `navigator.sendBeacon(url, string)`; a string body goes as `text/plain;charset=UTF-8`.
     #[wasm_bindgen(js_namespace = navigator, js_name = sendBeacon, catch)]
@@ -45,6 +51,14 @@ extern "C" {
     /// `clearTimeout(id)`
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
+}
+
+impl Host {
+    /// Whether the config list `list` holds RegExps (tested by [`Host::test`]).
+    pub fn has_reg_exps(&self, list: &str) -> bool {
+        self.reg_exps()
+            .is_some_and(|lists| lists.split(',').any(|l| l == list))
+    }
 }
 
 // --- transport ---
@@ -88,36 +102,42 @@ extern "C" {
 
 // --- web vitals ---
 
+#[wasm_bindgen(module = "/js/entries.js")]
+extern "C" {
+    /// A `PerformanceObserver` made by js/entries.js.
+    pub type EntryObserver;
+
+    /// `observe(types, threshold, f)`: `f(nums, strings)` per batch; `undefined` when none of
+    /// the comma-separated `types` is supported or the browser refused.
+    #[wasm_bindgen(js_name = observe, catch)]
+    pub fn entries_observe(
+        types: &str,
+        threshold: f64,
+        f: &js_sys::Function,
+    ) -> Result<Option<EntryObserver>, JsValue>;
+
+    /// `observer.disconnect()`
+    #[wasm_bindgen(method)]
+    pub fn disconnect(this: &EntryObserver);
+
+    /// `take(observer)`: `[nums, strings]` of what `takeRecords()` gives.
+    #[wasm_bindgen(js_name = take, catch)]
+    pub fn entries_take(o: &EntryObserver) -> Result<js_sys::Array, JsValue>;
+
+    /// `entries(type)`: `[nums, strings]` of `performance.getEntriesByType(type)`.
+    #[wasm_bindgen(js_name = entries, catch)]
+    pub fn entries_read(kind: &str) -> Result<js_sys::Array, JsValue>;
+}
+
 #[wasm_bindgen]
 extern "C" {
-    /// A `PerformanceObserver` with the `observe({type, buffered, durationThreshold})` overload
-    /// that web-sys lacks (browsers honour `buffered` only with `type`).
+    /// A `PerformanceObserver` with the `observe({type, buffered})` overload web-sys lacks.
     #[wasm_bindgen(js_name = PerformanceObserver)]
     pub type TypedObserver;
-
-    /// `new PerformanceObserver(callback)`
-    #[wasm_bindgen(constructor, js_class = "PerformanceObserver", catch)]
-    pub fn new_vitals_observer(callback: &js_sys::Function) -> Result<TypedObserver, JsValue>;
 
     /// `observer.observe(options)`
     #[wasm_bindgen(method, js_name = observe, catch)]
     pub fn observe_with(this: &TypedObserver, options: &js_sys::Object) -> Result<(), JsValue>;
-
-    /// `observer.takeRecords()`
-    #[wasm_bindgen(method, js_name = takeRecords)]
-    pub fn take_records(this: &TypedObserver) -> js_sys::Array;
-
-    /// `observer.disconnect()`
-    #[wasm_bindgen(method)]
-    pub fn disconnect(this: &TypedObserver);
-
-    /// `PerformanceObserver.supportedEntryTypes`
-    #[wasm_bindgen(js_namespace = PerformanceObserver, js_name = supportedEntryTypes, thread_local_v2)]
-    pub static SUPPORTED_ENTRY_TYPES: JsValue;
-
-    /// `performance.getEntriesByType(type)`
-    #[wasm_bindgen(js_namespace = performance, js_name = getEntriesByType)]
-    pub fn entries_by_type(kind: &str) -> js_sys::Array;
 
     /// `requestAnimationFrame(cb)`
     #[wasm_bindgen(js_name = requestAnimationFrame)]

@@ -1,6 +1,8 @@
 //! Reads the config object the entry module passes (already validated there) into [`Config`].
 //! Missing or mistyped values keep their defaults; `config::validate` then checks ranges again.
 
+use crate::prelude::*;
+
 use super::js::get;
 use crate::config::{Config, Transport, UserConfig};
 use js_sys::{Array, Object};

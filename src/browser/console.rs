@@ -3,14 +3,15 @@
 //! wrapping itself is the entry module's `host.wrapConsole` (a function taking any number of
 //! arguments must be JS), which also keeps the agent's own `wasm-rum:` lines and re-entrant
 //! calls out.
+use crate::prelude::*;
 
 use super::bindings::{date_now, Host};
 use super::errors;
 use crate::agent;
 use crate::config::Config;
 use crate::core::payload::{Item, Log};
+use core::any::Any;
 use js_sys::{Array, Function};
-use std::any::Any;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 

@@ -2,6 +2,8 @@
 //! gives into a [`RawError`] and hand it to the pure [`Errors`] (folding, rate limit). Every
 //! exception the agent sends (`pushError`, `console.error`, early errors) goes through
 //! [`report`], so `ignoreErrors` and the limit apply to all of them.
+use crate::browser::Local;
+use crate::prelude::*;
 
 use super::bindings::{date_now, Host};
 use super::listener::{Listener, Timeout};
@@ -10,9 +12,9 @@ use crate::config::Config;
 use crate::core::errors::{self, Errors, Offer, RawError};
 use crate::core::json;
 use crate::core::payload::{Frame, Item};
+use core::any::Any;
+use core::cell::RefCell;
 use js_sys::Reflect;
-use std::any::Any;
-use std::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What the feature holds while installed.
@@ -20,15 +22,15 @@ struct State {
     errors: Errors,
     ignore: Vec<String>,
     host: Host,
+    /// Whether `ignoreErrors` holds RegExps (tested on the JS side).
+    regexps: bool,
     /// Held errors go out at the latest this long after they arrive.
     flush_delay: f64,
     flush_timer: Option<Timeout>,
     dropped_timer: Option<Timeout>,
 }
 
-thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-}
+static STATE: Local<RefCell<Option<State>>> = Local(RefCell::new(None));
 
 /// Runs `f` on the state unless it is missing or already borrowed.
 fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
@@ -58,6 +60,7 @@ pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
         errors: Errors::new(config.errors.max_per_minute),
         ignore: config.ignore_errors.clone(),
         host: host.clone(),
+        regexps: host.has_reg_exps("ignoreErrors"),
         flush_delay: config.batching.send_timeout as f64,
         flush_timer: None,
         dropped_timer: None,
@@ -198,13 +201,14 @@ pub fn report(mut raw: RawError) {
     if raw.timestamp <= 0.0 {
         raw.timestamp = now;
     }
-    let Some((ignored, host)) =
-        with(|s| (errors::is_ignored(&raw.value, &s.ignore), s.host.clone()))
-    else {
+    let Some((ignored, host)) = with(|s| {
+        let ignored = errors::is_ignored(&raw.value, &s.ignore);
+        (ignored, (s.regexps && !ignored).then(|| s.host.clone()))
+    }) else {
         return;
     };
     // RegExps are tested on the JS side, outside our borrow.
-    if ignored || host.test("ignoreErrors", &raw.value) {
+    if ignored || host.is_some_and(|h| h.test("ignoreErrors", &raw.value)) {
         return;
     }
     let previous = with(|s| {
@@ -258,10 +262,7 @@ pub fn before_flush() {
     if let Some(ex) = held {
         agent::push(Item::Exception(ex));
     }
-    let hidden = web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden);
-    if hidden {
+    if super::lifecycle::is_hidden() {
         report_dropped();
     }
 }

@@ -1,14 +1,15 @@
 //! The agent's side of the `fetch`/XHR wrapper in `js/patch.js`: decides per request whether
 //! it is recorded and whether it gets a `traceparent`, and turns each finished request into a
 //! CLIENT span. The JS wrapper calls these hooks inside try/catch and always runs the original.
+use crate::prelude::*;
 
 use super::bindings::{date_now, http_patch_install, http_patch_uninstall, performance_now, Host};
 use crate::agent;
 use crate::config::Config;
 use crate::core::payload::Item;
 use crate::core::trace::{self, Decision, Outcome, Request, Rules};
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -26,7 +27,8 @@ struct Hooks {
     rules: Rules,
     /// The config's `redact.queryParams`.
     redact: Vec<String>,
-    host: Host,
+    /// The host, when `ignoreUrls` or `propagateTraceHeaderCorsUrls` holds RegExps to test.
+    regexps: Option<Host>,
     pending: RefCell<Vec<Pending>>,
 }
 
@@ -58,7 +60,8 @@ impl Hooks {
         page_header: Option<&str>,
     ) -> Option<String> {
         let sampled = agent::with(|a| (!a.is_paused()).then(|| a.session().1)).flatten()?;
-        let regex = |list: &str, value: &str| self.host.test(list, value);
+        let regex =
+            |list: &str, value: &str| self.regexps.as_ref().is_some_and(|h| h.test(list, value));
         let decision = self.rules.decide(url, &regex);
         if decision == Decision::Ignore {
             return None;
@@ -126,7 +129,9 @@ pub fn install(config: &Config, host: &Host) -> Option<HttpGuard> {
             ignore_urls: config.ignore_urls.clone(),
         },
         redact: config.redact.query_params.clone(),
-        host: JsValue::clone(host).unchecked_into(),
+        regexps: (host.has_reg_exps("ignoreUrls")
+            || host.has_reg_exps("propagateTraceHeaderCorsUrls"))
+        .then(|| host.clone()),
         pending: RefCell::new(Vec::new()),
     });
     let h = hooks.clone();

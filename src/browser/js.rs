@@ -1,5 +1,7 @@
 //! Reading fields of JS objects (performance entries, events) without typed bindings.
 
+use crate::prelude::*;
+
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 

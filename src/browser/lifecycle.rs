@@ -1,15 +1,17 @@
 //! The page lifecycle as web-vitals follows it: visibility (and the first time the page was
 //! hidden), prerender activation, back/forward-cache restores, idle-or-hidden scheduling and
 //! the double `requestAnimationFrame`.
+use crate::prelude::*;
 
 use super::bindings::{
-    add_global_listener, entries_by_type, remove_global_listener, request_animation_frame,
-    request_idle_callback, set_timeout,
+    add_global_listener, remove_global_listener, request_animation_frame, request_idle_callback,
+    set_timeout,
 };
-use super::js::{flag, num, text};
+use super::js::{flag, get};
 use super::listener::guarded;
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::core::vitals::entries::Flat;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -17,9 +19,12 @@ fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
 }
 
-/// `document.visibilityState === 'hidden'`.
+/// `document.visibilityState === 'hidden'` (read as a string: web-sys's enum conversion
+/// carries a panic message).
 pub fn is_hidden() -> bool {
-    document().is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+    document().is_some_and(|d| {
+        get(d.as_ref(), "visibilityState").as_string().as_deref() == Some("hidden")
+    })
 }
 
 /// `document.prerendering`.
@@ -40,14 +45,17 @@ pub fn loading() -> bool {
 /// web-vitals' initial `firstHiddenTime`: the first `visibility-state` entry named `hidden`
 /// after activation; otherwise 0 when the page is hidden now (and not prerendering), else +∞.
 pub fn initial_first_hidden(activation_start: f64) -> f64 {
+    let mut first = None;
     if !prerendering() {
-        for e in entries_by_type("visibility-state").iter() {
-            if text(&e, "name") == "hidden" && num(&e, "startTime") >= activation_start {
-                return num(&e, "startTime");
-            }
-        }
+        super::observe::entries("visibility-state", &mut |nums, strs| {
+            first = Flat::new(nums, strs)
+                .all(Flat::visibility)
+                .into_iter()
+                .find(|(t, name)| name == "hidden" && *t >= activation_start)
+                .map(|(t, _)| t);
+        });
     }
-    hidden_since_load()
+    first.unwrap_or_else(hidden_since_load)
 }
 
 /// 0 when hidden (and not prerendering), +∞ otherwise: the first hidden time after a restore.
@@ -69,7 +77,7 @@ fn capture_once() -> js_sys::Object {
 fn shared(f: Box<dyn FnOnce()>) -> impl Fn() + Clone {
     let slot = Rc::new(RefCell::new(Some(f)));
     move || {
-        let f = slot.borrow_mut().take();
+        let f = slot.try_borrow_mut().ok().and_then(|mut s| s.take());
         if let Some(f) = f {
             f();
         }

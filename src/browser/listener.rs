@@ -1,17 +1,17 @@
 //! Listeners and timers as values: dropping one removes it from the page (after gloo's
 //! `EventListener` and `Timeout`), so `shutdown()` is just dropping the agent.
 
+use crate::browser::Local;
+
 use super::bindings::{clear_timeout, set_timeout, Host};
+use core::cell::RefCell;
 use js_sys::Function;
-use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget};
 
-thread_local! {
-    /// The entry module's host, whose `guard` wraps every callback we hand the browser.
-    static GUARD: RefCell<Option<Host>> = const { RefCell::new(None) };
-}
+/// The entry module's host, whose `guard` wraps every callback we hand the browser.
+static GUARD: Local<RefCell<Option<Host>>> = Local(RefCell::new(None));
 
 /// Sets (or clears) the host whose `guard` wraps listeners and timers created from now on.
 pub fn set_guard(host: Option<Host>) {

@@ -1,5 +1,7 @@
 //! Reads the page facts `meta` carries.
 
+use crate::prelude::*;
+
 use crate::core::payload::Browser;
 
 /// `location.href`, `""` if unavailable.

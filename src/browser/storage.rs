@@ -1,5 +1,7 @@
 //! `sessionStorage`/`localStorage`, where a full or denied store is a `None`, never an error.
 
+use crate::prelude::*;
+
 /// Which store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Store {

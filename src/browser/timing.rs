@@ -1,6 +1,7 @@
 //! Navigation and resource timing entries into `core::timing`: the page-load event once the
 //! document's `load` has finished, and a resource event for each `fetch`/XHR whose response
 //! named its backend trace in `Server-Timing`.
+use crate::prelude::*;
 
 use super::bindings::{date_now, performance_now, TypedObserver};
 use super::js::{get, num, text};
@@ -8,23 +9,28 @@ use super::listener::{Listener, Timeout};
 use crate::agent;
 use crate::core::payload::Item;
 use crate::core::timing::{self, NavigationTiming, ResourceTiming};
+use crate::core::trace::server_timing_trace;
+use alloc::rc::Rc;
+use core::cell::{Cell, RefCell};
 use js_sys::{Array, Object, Reflect};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{PerformanceObserver, PerformanceObserverEntryList};
 
-/// A `PerformanceResourceTiming` (or navigation entry) as the plain struct.
-fn resource_timing(e: &JsValue) -> ResourceTiming {
-    let server_timing = get(e, "serverTiming")
+/// An entry's `serverTiming` as (name, description) pairs.
+fn server_timing(e: &JsValue) -> Vec<(String, String)> {
+    get(e, "serverTiming")
         .dyn_into::<Array>()
         .map(|a| {
             a.iter()
                 .map(|st| (text(&st, "name"), text(&st, "description")))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// A `PerformanceResourceTiming` (or navigation entry) as the plain struct.
+fn resource_timing(e: &JsValue, server_timing: Vec<(String, String)>) -> ResourceTiming {
     ResourceTiming {
         name: text(e, "name"),
         initiator_type: text(e, "initiatorType"),
@@ -73,7 +79,7 @@ fn report_navigation(redact: &[String]) -> bool {
         return false;
     }
     let nav = NavigationTiming {
-        resource: resource_timing(e),
+        resource: resource_timing(e, server_timing(e)),
         kind: text(e, "type"),
         activation_start: num(e, "activationStart"),
         dom_interactive: num(e, "domInteractive"),
@@ -120,7 +126,13 @@ fn observe_resources(redact: Vec<String>) -> Option<Observer> {
                 if kind != "fetch" && kind != "xmlhttprequest" {
                     continue;
                 }
-                let r = resource_timing(&entry);
+                // Only a response that named its backend trace makes an event: the other
+                // entries (most of them) are not read any further.
+                let st = server_timing(&entry);
+                if server_timing_trace(st.iter().map(|(n, d)| (n.as_str(), d.as_str()))).is_none() {
+                    continue;
+                }
+                let r = resource_timing(&entry, st);
                 if let Some(event) = timing::resource_event(&r, epoch_ms(r.start_time), &redact) {
                     agent::push(Item::Event(event));
                 }

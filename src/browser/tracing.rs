@@ -1,8 +1,10 @@
 //! The tracing feature: `traceparent` on `fetch`/XHR with a span per request (`http`), and the
 //! page load and traced resources tied to their backend traces (`timing`). See docs/tracing.md.
 
+use crate::prelude::*;
+
 use crate::config::Config;
-use std::any::Any;
+use core::any::Any;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Installs both parts; the guard uninstalls them when dropped.

@@ -2,6 +2,7 @@
 //! `POST` through js/send.js, whose answers come back through one installed function. The
 //! decisions (what goes now, what waits, retries) are the outbox's (`core::outbox`); this file
 //! only sends, reads answers, and keeps the offline queue in `localStorage`.
+use crate::prelude::*;
 
 use super::bindings::{send_answers_to, send_beacon, send_post};
 use super::listener::guarded;
@@ -13,9 +14,7 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Whether the page is hidden (being left, or in the background): then requests need
 /// `keepalive`, which shares the beacon's 64 KiB in-flight budget.
 pub fn page_hidden() -> bool {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.visibility_state() == web_sys::VisibilityState::Hidden)
+    super::lifecycle::is_hidden()
 }
 
 /// `navigator.sendBeacon(url, body)`: whether the browser took it (false when missing, or

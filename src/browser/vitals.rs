@@ -1,81 +1,78 @@
-//! Core Web Vitals from `PerformanceObserver` entries: converts entries into `core::vitals`
-//! structs, follows the page's lifecycle (hidden, prerender activation, back/forward-cache
-//! restores, trusted input), and pushes each report as a Faro `web-vitals` measurement.
+//! Core Web Vitals at the edge: sets up the observers and listeners, hands their entries and the
+//! page's lifecycle (hidden, prerender activation, back/forward-cache restores, trusted input)
+//! to `core::vitals::page::Vitals`, and pushes the measurements it makes.
+use crate::prelude::*;
 
-use super::bindings::{date_now, entries_by_type, performance_now};
-use super::js::{flag, get, num, text};
+use super::bindings::{date_now, performance_now};
+use super::js::{flag, get};
 use super::lifecycle::{
     after_double_raf, hidden_since_load, initial_first_hidden, is_hidden, loading, once,
     prerendering, was_discarded, when_activated, when_idle_or_hidden,
 };
 use super::listener::{defer, Listener};
-use super::observe::{observe, Observer};
+use super::observe::{entries, observe, Observer};
 use super::storage::{self, Store};
+use super::Local;
 use crate::agent;
 use crate::config::Config;
 use crate::core::payload::Item;
 use crate::core::rand;
-use crate::core::vitals::cls::{Cls, LayoutShift};
-use crate::core::vitals::inp::{self, EventEntry, Interactions, Loaf, Pick, Script};
-use crate::core::vitals::lcp::{self, LcpEntry, LcpResource};
-use crate::core::vitals::report::new_id;
-use crate::core::vitals::selector::{selector, NodePart};
-use crate::core::vitals::wire::{self, Attribution};
-use crate::core::vitals::{fcp, ttfb};
-use crate::core::vitals::{
-    first_hidden_after_hide, load_state, paint_value, Metric, Name, NavTiming, Report,
-};
-use std::any::Any;
-use std::cell::RefCell;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-
-const BFCACHE: &str = "back-forward-cache";
+use crate::core::vitals::entries::Flat;
+use crate::core::vitals::first_hidden_after_hide;
+use crate::core::vitals::lcp;
+use crate::core::vitals::page::{Env, Observed, Resource, Vitals};
+use crate::core::vitals::NavTiming;
+use core::any::Any;
+use core::cell::RefCell;
 
 /// Where Faro keeps the id of the page's navigation; sent as `navigation_entry_id`.
 const FARO_NAVIGATION_ID_KEY: &str = "com.grafana.faro.lastNavigationId";
 
-/// A resource the LCP image may have come from (web-vitals keeps the last 50 it observed).
-struct Resource {
-    url: String,
-    timing: LcpResource,
-    start_time: f64,
+static STATE: Local<RefCell<Option<Vitals>>> = Local(RefCell::new(None));
+
+/// The running observers, in the order of [`Kind`].
+static OBSERVERS: Local<RefCell<[Option<Observer>; 7]>> =
+    Local(RefCell::new([None, None, None, None, None, None, None]));
+
+/// What each observer observes (its index in [`OBSERVERS`]).
+#[derive(Clone, Copy)]
+enum Kind {
+    Fcp,
+    Lcp,
+    Resource,
+    Cls,
+    Inp,
+    Loaf,
+    Count,
 }
 
-struct State {
-    report_all: bool,
-    first_hidden: f64,
-    /// `pageshow.timeStamp` of the last restore, -1 before any.
-    restore_time: f64,
-    nav: Option<NavTiming>,
-    fcp: Metric,
-    fcp_start: f64,
-    lcp: Metric,
-    lcp_final: bool,
-    lcp_entry: Option<LcpEntry>,
-    resources: Vec<Resource>,
-    cls: Metric,
-    cls_state: Cls,
-    cls_started: bool,
-    pending_shifts: Vec<LayoutShift>,
-    inp: Metric,
-    interactions: Interactions,
-    inp_pick: Option<Pick>,
-    min_id: u64,
-    max_id: u64,
-    ttfb: Metric,
-    ttfb_reported: bool,
+/// The page as the metrics ask about it when they report.
+struct Page;
+
+impl Env for Page {
+    fn now(&self) -> f64 {
+        date_now()
+    }
+    fn random(&self) -> f64 {
+        rand::unit()
+    }
+    fn loading(&self) -> bool {
+        loading()
+    }
+    fn navigation_id(&self) -> String {
+        storage::get(Store::Session, FARO_NAVIGATION_ID_KEY).unwrap_or_else(|| "unknown".into())
+    }
+    fn resource_timeline(&self) -> Vec<Resource> {
+        let mut out = Vec::new();
+        entries("resource", &mut |nums, strs| {
+            out = Flat::new(nums, strs).all(|f| f.timing().0);
+        });
+        out
+    }
 }
 
-thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    /// The running observers by what they observe: reached by the hidden handler (takeRecords),
-    /// the LCP finalisation (disconnect) and the restore handler (which metrics exist).
-    static OBSERVERS: RefCell<Vec<(&'static str, Observer)>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The one place that borrows the state (not generic: one copy in the wasm).
-fn with_state(f: &mut dyn FnMut(&mut State)) {
+/// Runs `f` on the metrics unless they are missing or already borrowed (one copy in the wasm).
+fn with_state(f: &mut dyn FnMut(&mut Vitals)) {
     STATE.with(|s| {
         if let Ok(mut s) = s.try_borrow_mut() {
             if let Some(s) = s.as_mut() {
@@ -85,73 +82,60 @@ fn with_state(f: &mut dyn FnMut(&mut State)) {
     });
 }
 
-fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
+fn with<R>(f: impl FnOnce(&mut Vitals) -> R) -> Option<R> {
     let (mut f, mut out) = (Some(f), None);
     with_state(&mut |s| out = f.take().map(|f| f(s)));
     out
 }
 
-fn observing(key: &str) -> bool {
-    OBSERVERS.with(|o| {
-        o.try_borrow()
-            .is_ok_and(|o| o.iter().any(|(k, _)| *k == key))
-    })
+/// Runs `f` on the metrics, then pushes what they reported (outside the borrow).
+fn update(f: impl FnOnce(&mut Vitals, &mut Vec<Item>)) {
+    let mut out = Vec::new();
+    with(|s| f(s, &mut out));
+    for item in out {
+        agent::push(item);
+    }
 }
 
-fn keep(key: &'static str, observer: Option<Observer>) {
-    if let Some(obs) = observer {
-        OBSERVERS.with(|o| {
-            if let Ok(mut o) = o.try_borrow_mut() {
-                o.push((key, obs));
+fn with_observer(kind: Kind, f: impl FnOnce(&Observer)) {
+    OBSERVERS.with(|o| {
+        if let Ok(o) = o.try_borrow() {
+            if let Some(obs) = &o[kind as usize] {
+                f(obs);
             }
-        });
-    }
+        }
+    });
 }
 
-fn take_records(key: &str) -> js_sys::Array {
+fn observing(kind: Kind) -> bool {
+    let mut yes = false;
+    with_observer(kind, |_| yes = true);
+    yes
+}
+
+fn keep(kind: Kind, observer: Option<Observer>) {
     OBSERVERS.with(|o| {
-        o.try_borrow()
-            .ok()
-            .and_then(|o| {
-                o.iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, obs)| obs.take_records())
-            })
-            .unwrap_or_default()
-    })
+        if let Ok(mut o) = o.try_borrow_mut() {
+            o[kind as usize] = observer;
+        }
+    });
 }
 
-fn new_metric(name: Name, navigation_type: &'static str) -> Metric {
-    Metric::new(name, new_id(date_now(), rand::unit()), navigation_type)
-}
-
-/// The navigation entry, if valid as web-vitals defines it (0 < responseStart < now).
+/// The navigation entry, if valid as web-vitals defines it (0 < responseStart < now), and its type.
 fn navigation() -> Option<(NavTiming, String)> {
-    let e = entries_by_type("navigation").get(0);
-    if !e.is_object() {
-        return None;
-    }
-    let n = NavTiming {
-        activation_start: num(&e, "activationStart"),
-        response_start: num(&e, "responseStart"),
-        worker_start: num(&e, "workerStart"),
-        fetch_start: num(&e, "fetchStart"),
-        domain_lookup_start: num(&e, "domainLookupStart"),
-        connect_start: num(&e, "connectStart"),
-        connect_end: num(&e, "connectEnd"),
-        dom_interactive: num(&e, "domInteractive"),
-        dom_content_loaded_start: num(&e, "domContentLoadedEventStart"),
-        dom_complete: num(&e, "domComplete"),
-    };
-    (n.response_start > 0.0 && n.response_start < performance_now()).then(|| (n, text(&e, "type")))
+    let mut found = None;
+    entries("navigation", &mut |nums, strs| {
+        if !nums.is_empty() {
+            let (_, n, kind) = Flat::new(nums, strs).timing();
+            found = Some((n, kind));
+        }
+    });
+    found.filter(|(n, _)| n.response_start > 0.0 && n.response_start < performance_now())
 }
 
-/// The navigation type of a metric instance created now (web-vitals' `initMetric`).
-fn navigation_type(restored: bool) -> &'static str {
-    if restored {
-        return BFCACHE;
-    }
-    let Some((n, kind)) = navigation() else {
+/// The navigation type of the page's first metrics (web-vitals' `initMetric`).
+fn navigation_type(nav: Option<&(NavTiming, String)>) -> &'static str {
+    let Some((n, kind)) = nav else {
         return "navigate";
     };
     if prerendering() || n.activation_start > 0.0 {
@@ -167,457 +151,133 @@ fn navigation_type(restored: bool) -> &'static str {
     }
 }
 
-/// The selector of a DOM node, as web-vitals' attribution build gives it.
-fn node_selector(node: &JsValue) -> String {
-    let mut chain = Vec::new();
-    let mut cur: Option<web_sys::Node> = node.dyn_ref::<web_sys::Node>().cloned();
-    while let Some(n) = cur {
-        if n.node_type() == 9 || chain.len() > 64 {
-            break;
-        }
-        let part = match n.dyn_ref::<web_sys::Element>() {
-            Some(el) => {
-                let list = el.class_list();
-                NodePart {
-                    id: el.id(),
-                    name: n.node_name().to_ascii_lowercase(),
-                    classes: (0..list.length()).filter_map(|i| list.item(i)).collect(),
-                }
-            }
-            None => NodePart {
-                id: String::new(),
-                name: n.node_name().trim_start_matches('#').to_ascii_uppercase(),
-                classes: Vec::new(),
-            },
-        };
-        let stop = !part.id.is_empty();
-        chain.push(part);
-        if stop {
-            break;
-        }
-        cur = n.parent_node();
-    }
-    selector(&chain)
-}
-
-/// The attribution of a report, from what the state holds now (as web-vitals' attribution
-/// build computes it when the report is made).
-fn attribution(r: &Report, s: &State) -> Attribution {
-    let restored = r.navigation_type == BFCACHE;
-    let nav = s.nav.as_ref();
-    let state = |t: f64| load_state(loading(), nav, t);
-    match r.name {
-        Name::Fcp => fcp::attribution(
-            r.value,
-            nav,
-            (!restored && s.fcp_start >= 0.0).then_some(s.fcp_start),
-            s.restore_time,
-            loading(),
-        ),
-        Name::Lcp => {
-            let entry = s.lcp_entry.as_ref().filter(|_| !restored);
-            let resource = entry
-                .filter(|e| !e.url.is_empty())
-                .and_then(|e| lcp_resource(s, &e.url, e.start_time));
-            Attribution::Lcp {
-                element: entry.map(|e| e.target.clone()).unwrap_or_default(),
-                subparts: lcp::subparts(
-                    r.value,
-                    nav.filter(|_| entry.is_some()),
-                    resource.as_ref(),
-                ),
-            }
-        }
-        Name::Cls => match s.cls_state.largest_shift() {
-            Some(shift) => Attribution::Cls {
-                target: shift.target.clone(),
-                value: shift.value,
-                time: shift.start_time,
-                load_state: state(shift.start_time),
-            },
-            None => Attribution::Cls {
-                target: String::new(),
-                value: 0.0,
-                time: 0.0,
-                load_state: "",
-            },
-        },
-        Name::Inp => {
-            let pick = s.inp_pick.clone().unwrap_or(Pick {
-                latency: r.value,
-                first: None,
-            });
-            let at = match &pick.first {
-                Some((_, e, _)) => e.start_time,
-                None => s.restore_time.max(0.0),
-            };
-            Attribution::Inp {
-                parts: s.interactions.attribution(&pick),
-                load_state: state(at),
-            }
-        }
-        Name::Ttfb => ttfb::attribution(r.value, nav, restored),
-    }
-}
-
-/// The resource that loaded the LCP image: the last with its URL that started no later than
-/// the paint, among the last 50 observed, else in the timeline.
-fn lcp_resource(s: &State, url: &str, lcp_start: f64) -> Option<LcpResource> {
-    let started = |start: f64| start <= lcp_start;
-    if let Some(r) = s
-        .resources
-        .iter()
-        .rev()
-        .find(|r| r.url == url && started(r.start_time))
-    {
-        return Some(r.timing);
-    }
-    entries_by_type("resource")
-        .iter()
-        .map(|e| resource(&e))
-        .rfind(|r| r.url == url && started(r.start_time))
-        .map(|r| r.timing)
-}
-
-fn resource(e: &JsValue) -> Resource {
-    let req = num(e, "requestStart");
-    let start = if req > 0.0 { req } else { num(e, "startTime") };
-    Resource {
-        url: text(e, "name"),
-        timing: LcpResource {
-            request_start: start,
-            response_end: num(e, "responseEnd"),
-        },
-        start_time: start,
-    }
-}
-
-fn on_resources(entries: js_sys::Array) {
-    let list: Vec<Resource> = entries.iter().map(|e| resource(&e)).collect();
-    with(|s| {
-        for r in list {
-            if s.resources.len() == 50 {
-                s.resources.remove(0);
-            }
-            s.resources.push(r);
-        }
-    });
-}
-
-/// Reports one metric of the state (when forced or reporting all changes) into `out`.
-fn report(s: &mut State, which: Name, force: bool, out: &mut Vec<Item>) {
-    let all = s.report_all;
-    let metric = match which {
-        Name::Fcp => &mut s.fcp,
-        Name::Lcp => &mut s.lcp,
-        Name::Cls => &mut s.cls,
-        Name::Inp => &mut s.inp,
-        Name::Ttfb => &mut s.ttfb,
-    };
-    if let Some(r) = metric.report(force, all) {
-        let a = attribution(&r, s);
-        let id = storage::get(Store::Session, FARO_NAVIGATION_ID_KEY);
-        let id = id.as_deref().unwrap_or("unknown");
-        out.push(Item::Measurement(wire::measurement(&r, &a, id, date_now())));
-    }
-}
-
-/// Runs `f` on the state, then pushes what it reported (outside the state borrow).
-fn update(f: impl FnOnce(&mut State, &mut Vec<Item>)) {
-    let mut out = Vec::new();
-    with(|s| f(s, &mut out));
-    for item in out {
-        agent::push(item);
-    }
-}
-
-fn on_paint(entries: js_sys::Array) {
-    for e in entries.iter() {
-        if text(&e, "name") != "first-contentful-paint" {
-            continue;
-        }
-        let start = num(&e, "startTime");
+fn on_paint(nums: &[f64], strs: &str) {
+    for start in Flat::new(nums, strs).all(Flat::paint) {
         let mut reported = false;
-        update(|s, out| {
-            if s.fcp_start >= 0.0 {
-                return; // already handled (web-vitals disconnects here)
-            }
-            s.fcp_start = start;
-            let activation = s.nav.map_or(0.0, |n| n.activation_start);
-            let Some(v) = paint_value(start, s.first_hidden, activation) else {
-                return;
-            };
-            s.fcp.value = v;
-            report(s, Name::Fcp, true, out);
-            reported = true;
-            // CLS starts with the FCP report, every shift buffered so far as its first batch.
-            s.cls_started = true;
-            let pending = std::mem::take(&mut s.pending_shifts);
-            if s.cls_state.on_batch(&pending) {
-                s.cls.value = s.cls_state.value;
-            }
-            report(s, Name::Cls, false, out);
-        });
+        update(|s, out| reported = s.on_fcp(start, &Page, out));
         if reported {
             // web-vitals reports CLS once a task after setting it up (seen with reportAllChanges).
-            defer(0.0, || update(|s, out| report(s, Name::Cls, false, out)));
+            defer(0.0, || update(|s, out| s.report_cls(&Page, out)));
         }
     }
 }
 
-fn on_lcp(entries: js_sys::Array) {
-    let len = entries.length() as usize;
-    let report_all = with(|s| s.report_all).unwrap_or(false);
-    for i in lcp::entries_to_process(len, report_all) {
-        let e = entries.get(i as u32);
-        let element = get(&e, "element");
-        let target = if element.is_object() {
-            node_selector(&element)
-        } else {
-            let id = text(&e, "id");
-            if id.is_empty() {
-                id
-            } else {
-                String::from("#") + &id
-            }
-        };
-        let entry = LcpEntry {
-            start_time: num(&e, "startTime"),
-            target,
-            url: text(&e, "url"),
-        };
-        update(|s, out| {
-            if s.lcp_final {
-                return;
-            }
-            let activation = s.nav.map_or(0.0, |n| n.activation_start);
-            if let Some(v) = paint_value(entry.start_time, s.first_hidden, activation) {
-                s.lcp.value = v;
-                s.lcp_entry = Some(entry);
-                report(s, Name::Lcp, false, out);
-            }
-        });
+fn on_lcp(nums: &[f64], strs: &str) {
+    let batch = Flat::new(nums, strs).all(Flat::lcp);
+    let report_all = with(|s| s.report_all()).unwrap_or(false);
+    for i in lcp::entries_to_process(batch.len(), report_all) {
+        if let Some(entry) = batch.get(i) {
+            let entry = entry.clone();
+            update(|s, out| s.on_lcp(entry, &Page, out));
+        }
     }
 }
 
 /// Freezes LCP (on the first trusted key, click or hide), unless the instance changed meanwhile.
-fn finalize_lcp(id: Option<String>) {
-    update(|s, out| {
-        if s.lcp_final || id.is_some_and(|id| id != s.lcp.id) {
-            return;
-        }
-        s.lcp_final = true;
-        report(s, Name::Lcp, true, out);
-    });
-    OBSERVERS.with(|o| {
-        if let Ok(o) = o.try_borrow() {
-            if let Some((_, obs)) = o.iter().find(|(k, _)| *k == "lcp") {
-                obs.disconnect();
-            }
-        }
-    });
+fn finalize_lcp(id: String) {
+    let mut done = false;
+    update(|s, out| done = s.finalize_lcp(&id, &Page, out));
+    if done {
+        with_observer(Kind::Lcp, Observer::disconnect);
+    }
 }
 
 fn on_trusted_input() {
-    let id = with(|s| (!s.lcp_final).then(|| s.lcp.id.clone())).flatten();
-    if let Some(id) = id {
-        when_idle_or_hidden(Box::new(move || finalize_lcp(Some(id))));
+    if let Some(id) = with(|s| s.lcp_to_finalize()).flatten() {
+        when_idle_or_hidden(Box::new(move || finalize_lcp(id)));
     }
 }
 
-fn shift(e: &JsValue) -> LayoutShift {
-    let sources = get(e, "sources");
-    let mut target = String::new();
-    if let Some(list) = sources.dyn_ref::<js_sys::Array>() {
-        let nodes: Vec<JsValue> = list.iter().map(|s| get(&s, "node")).collect();
-        let chosen = nodes
-            .iter()
-            .find(|n| n.dyn_ref::<web_sys::Element>().is_some())
-            .or(nodes.first());
-        if let Some(n) = chosen.filter(|n| n.is_object()) {
-            target = node_selector(n);
-        }
-    }
-    LayoutShift {
-        value: num(e, "value"),
-        start_time: num(e, "startTime"),
-        had_recent_input: flag(e, "hadRecentInput"),
-        target,
-    }
+fn on_resources(nums: &[f64], strs: &str) {
+    let list = Flat::new(nums, strs).all(|f| f.timing().0);
+    with(|s| s.on_resources(list));
 }
 
-fn on_shifts(entries: js_sys::Array, force: bool) {
-    let batch: Vec<LayoutShift> = entries.iter().map(|e| shift(&e)).collect();
-    update(|s, out| {
-        if !s.cls_started {
-            s.pending_shifts.extend(batch);
-            return;
-        }
-        if s.cls_state.on_batch(&batch) {
-            s.cls.value = s.cls_state.value;
-        }
-        report(s, Name::Cls, force, out);
-    });
+fn shifts(nums: &[f64], strs: &str, force: bool) {
+    let batch = Flat::new(nums, strs).all(Flat::shift);
+    update(|s, out| s.on_shifts(batch, force, &Page, out));
 }
 
-fn interaction_count(s: &State) -> u64 {
-    let perf = get(&js_sys::global(), "performance");
-    match get(&perf, "interactionCount").as_f64() {
-        Some(n) => n as u64,
-        None => inp::estimate_count(s.min_id, s.max_id),
-    }
+fn on_shifts(nums: &[f64], strs: &str) {
+    shifts(nums, strs, false);
 }
 
-fn event_entry(e: &JsValue) -> EventEntry {
-    let target = get(e, "target");
-    EventEntry {
-        interaction_id: num(e, "interactionId") as u64,
-        duration: num(e, "duration"),
-        start_time: num(e, "startTime"),
-        processing_start: num(e, "processingStart"),
-        processing_end: num(e, "processingEnd"),
-        name: text(e, "name"),
-        target: if target.is_object() {
-            node_selector(&target)
-        } else {
-            text(e, "targetSelector")
-        },
-    }
+fn on_final_shifts(nums: &[f64], strs: &str) {
+    shifts(nums, strs, true);
 }
 
-fn on_events(entries: js_sys::Array, force: bool) {
-    let batch: Vec<EventEntry> = entries.iter().map(|e| event_entry(&e)).collect();
+/// `performance.interactionCount`, where the browser has it.
+fn browser_interaction_count() -> Option<f64> {
+    get(&get(&js_sys::global(), "performance"), "interactionCount").as_f64()
+}
+
+fn events(nums: &[f64], strs: &str, force: bool) {
+    let batch = Flat::new(nums, strs).all(Flat::event);
     // As web-vitals, entries are processed when idle (or hidden), so that every event entry of
     // an interaction has arrived.
     when_idle_or_hidden(Box::new(move || {
+        let browser_count = browser_interaction_count();
         update(|s, out| {
-            for e in &batch {
-                s.interactions.process(e);
-            }
-            let count = interaction_count(s);
-            let restored = s.inp.navigation_type == BFCACHE;
-            if let Some(pick) = s.interactions.pick(count, restored) {
-                if pick.latency != s.inp.value {
-                    s.inp.value = pick.latency;
-                    s.inp_pick = Some(pick);
-                    report(s, Name::Inp, false, out);
-                }
-            }
-            if force {
-                report(s, Name::Inp, true, out);
-            }
+            let count = s.interaction_count(browser_count);
+            s.on_events(&batch, count, force, &Page, out);
         });
         // web-vitals trims its frames and LoAFs in a later idle task.
         when_idle_or_hidden(Box::new(cleanup_interactions));
     }));
 }
 
-fn cleanup_interactions() {
-    with(|s| s.interactions.cleanup());
+fn on_events(nums: &[f64], strs: &str) {
+    events(nums, strs, false);
 }
 
-fn on_loafs(entries: js_sys::Array) {
-    let loafs: Vec<Loaf> = entries
-        .iter()
-        .map(|l| Loaf {
-            start_time: num(&l, "startTime"),
-            duration: num(&l, "duration"),
-            style_and_layout_start: num(&l, "styleAndLayoutStart"),
-            scripts: get(&l, "scripts")
-                .dyn_into::<js_sys::Array>()
-                .map(|list| {
-                    list.iter()
-                        .map(|s| Script {
-                            start_time: num(&s, "startTime"),
-                            duration: num(&s, "duration"),
-                            forced_style_and_layout_duration: num(
-                                &s,
-                                "forcedStyleAndLayoutDuration",
-                            ),
-                            invoker_type: text(&s, "invokerType"),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        })
-        .collect();
-    with(|s| s.interactions.add_loafs(loafs));
+fn on_final_events(nums: &[f64], strs: &str) {
+    events(nums, strs, true);
+}
+
+fn cleanup_interactions() {
+    with(|s| s.cleanup());
+}
+
+fn on_loafs(nums: &[f64], strs: &str) {
+    let loafs = Flat::new(nums, strs).all(Flat::loaf);
+    with(|s| s.on_loafs(loafs));
     when_idle_or_hidden(Box::new(cleanup_interactions));
 }
 
-fn on_count(entries: js_sys::Array) {
-    let ids: Vec<u64> = entries
+fn on_count(nums: &[f64], strs: &str) {
+    let ids: Vec<u64> = Flat::new(nums, strs)
+        .all(Flat::event)
         .iter()
-        .map(|e| num(&e, "interactionId") as u64)
-        .filter(|id| *id > 0)
+        .map(|e| e.interaction_id)
         .collect();
-    with(|s| {
-        for id in ids {
-            s.min_id = if s.min_id == 0 { id } else { s.min_id.min(id) };
-            s.max_id = s.max_id.max(id);
-        }
-    });
+    with(|s| s.on_interaction_ids(&ids));
 }
 
 /// Final values when the page is hidden: pending shifts and events first, then forced reports.
 /// Runs from a capturing window listener, so before the agent's own flush on the same event.
 fn on_hidden() {
-    if observing("cls") {
-        on_shifts(take_records("cls"), true);
-    }
-    if observing("inp") {
-        on_events(take_records("inp"), true);
-    }
+    with_observer(Kind::Cls, |o| o.take_records(on_final_shifts));
+    with_observer(Kind::Inp, |o| o.take_records(on_final_events));
 }
 
 fn on_restore(event_time: f64) {
+    let observed = Observed {
+        fcp: observing(Kind::Fcp),
+        lcp: observing(Kind::Lcp),
+        inp: observing(Kind::Inp),
+    };
+    let browser_count = browser_interaction_count();
     update(|s, out| {
-        s.restore_time = event_time;
-        if observing("fcp") {
-            s.fcp = new_metric(Name::Fcp, BFCACHE);
-        }
-        if observing("lcp") {
-            s.lcp = new_metric(Name::Lcp, BFCACHE);
-            s.lcp_final = false;
-            s.lcp_entry = None;
-        }
-        if s.cls_started {
-            s.cls = new_metric(Name::Cls, BFCACHE);
-            s.cls_state = Cls::default();
-        }
-        if observing("inp") {
-            let count = interaction_count(s);
-            s.interactions.reset(count);
-            s.inp = new_metric(Name::Inp, BFCACHE);
-            s.inp_pick = None;
-        }
-        if s.ttfb_reported {
-            s.ttfb = new_metric(Name::Ttfb, BFCACHE);
-            s.ttfb.value = 0.0;
-            report(s, Name::Ttfb, true, out);
-        }
+        let count = s.interaction_count(browser_count);
+        s.on_restore(event_time, observed, count, &Page, out);
     });
     // Once the page has had a chance to become visible, it counts as visible since the restore.
     defer(0.0, || {
         with(|s| s.first_hidden = hidden_since_load());
     });
     after_double_raf(Box::new(move || {
-        update(|s, out| {
-            let value = performance_now() - event_time;
-            if s.fcp.navigation_type == BFCACHE && s.fcp.value < 0.0 {
-                s.fcp.value = value;
-                report(s, Name::Fcp, true, out);
-            }
-            // A restored LCP is the first paint, whatever input came before it.
-            if s.lcp.navigation_type == BFCACHE && s.lcp.value < 0.0 {
-                s.lcp.value = value;
-                s.lcp_final = true;
-                report(s, Name::Lcp, true, out);
-            }
-            if s.cls_started {
-                report(s, Name::Cls, false, out);
-            }
-        });
+        let since = performance_now() - event_time;
+        update(|s, out| s.after_restore_paint(since, &Page, out));
     }));
 }
 
@@ -638,49 +298,33 @@ fn when_ttfb_ready() {
 }
 
 fn report_ttfb() {
-    let nav = navigation();
-    update(|s, out| {
-        let Some((n, _)) = nav else { return };
-        s.nav = Some(n);
-        s.ttfb.value = n.ttfb();
-        s.ttfb_reported = true;
-        report(s, Name::Ttfb, true, out);
-    });
+    if let Some((n, _)) = navigation() {
+        update(|s, out| s.on_ttfb(n, &Page, out));
+    }
 }
 
 /// FCP, LCP, CLS (after FCP) and INP observers, set up once the page is activated.
 fn start_observers() {
-    // The navigation entry as it is now (a prerendered page's activationStart is set at activation).
-    let nav = navigation().map(|(n, _)| n);
-    with(|s| {
-        if nav.is_some() {
-            s.nav = nav;
-        }
-    });
-    keep("fcp", observe(&["paint"], None, on_paint));
-    keep("lcp", observe(&["largest-contentful-paint"], None, on_lcp));
-    keep("resource", observe(&["resource"], None, on_resources));
-    keep(
-        "cls",
-        observe(&["layout-shift"], None, |e| on_shifts(e, false)),
-    );
+    if let Some((n, _)) = navigation() {
+        with(|s| s.set_navigation(n));
+    }
+    keep(Kind::Fcp, observe("paint", None, on_paint));
+    keep(Kind::Lcp, observe("largest-contentful-paint", None, on_lcp));
+    keep(Kind::Resource, observe("resource", None, on_resources));
+    keep(Kind::Cls, observe("layout-shift", None, on_shifts));
     let event_timing = get(&js_sys::global(), "PerformanceEventTiming");
     let has_interaction_id = event_timing.is_function()
         && js_sys::Reflect::has(&get(&event_timing, "prototype"), &"interactionId".into())
             .unwrap_or(false);
     if has_interaction_id {
-        let no_count =
-            get(&get(&js_sys::global(), "performance"), "interactionCount").is_undefined();
-        if no_count {
+        if browser_interaction_count().is_none() {
             // Without performance.interactionCount, the ids of every event give the count.
-            keep("count", observe(&["event"], Some(0.0), on_count));
+            keep(Kind::Count, observe("event", Some(0.0), on_count));
         }
-        keep("loaf", observe(&["long-animation-frame"], None, on_loafs));
+        keep(Kind::Loaf, observe("long-animation-frame", None, on_loafs));
         keep(
-            "inp",
-            observe(&["event", "first-input"], Some(40.0), |e| {
-                on_events(e, false)
-            }),
+            Kind::Inp,
+            observe("event,first-input", Some(40.0), on_events),
         );
     }
 }
@@ -694,7 +338,7 @@ impl Drop for Guard {
     fn drop(&mut self) {
         OBSERVERS.with(|o| {
             if let Ok(mut o) = o.try_borrow_mut() {
-                o.clear();
+                *o = Default::default();
             }
         });
         STATE.with(|s| {
@@ -705,36 +349,34 @@ impl Drop for Guard {
     }
 }
 
+fn on_visibility(ev: web_sys::Event) {
+    if is_hidden() {
+        on_hidden();
+    }
+    // web-vitals finalises LCP on any trusted visibilitychange (shown too, for a page loaded
+    // in the background), never on a scripted one.
+    if ev.is_trusted() {
+        on_trusted_input();
+    }
+    if is_hidden() {
+        let t = ev.time_stamp();
+        with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, true, t));
+    }
+}
+
 /// Starts measuring the five Core Web Vitals.
 pub fn install(config: &Config) -> Option<Box<dyn Any>> {
     let window = web_sys::window()?;
     let nav = navigation();
-    let base_type = navigation_type(false);
     let activation = nav.as_ref().map_or(0.0, |(n, _)| n.activation_start);
-    let state = State {
-        report_all: config.web_vitals.report_all_changes,
-        first_hidden: initial_first_hidden(activation),
-        restore_time: -1.0,
-        nav: nav.map(|(n, _)| n),
-        fcp: new_metric(Name::Fcp, base_type),
-        fcp_start: -1.0,
-        lcp: new_metric(Name::Lcp, base_type),
-        lcp_final: false,
-        lcp_entry: None,
-        resources: Vec::new(),
-        cls: new_metric(Name::Cls, base_type),
-        cls_state: Cls::default(),
-        cls_started: false,
-        pending_shifts: Vec::new(),
-        inp: new_metric(Name::Inp, base_type),
-        interactions: Interactions::default(),
-        inp_pick: None,
-        min_id: 0,
-        max_id: 0,
-        ttfb: new_metric(Name::Ttfb, base_type),
-        ttfb_reported: false,
-    };
-    STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(state)))?;
+    let vitals = Vitals::new(
+        config.web_vitals.report_all_changes,
+        initial_first_hidden(activation),
+        nav.as_ref().map(|(n, _)| *n),
+        navigation_type(nav.as_ref()),
+        &Page,
+    );
+    STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(vitals)))?;
 
     let mut listeners = Vec::new();
     // Capturing on the window: the final reports are pushed before the agent's own flush (a
@@ -743,20 +385,7 @@ pub fn install(config: &Config) -> Option<Box<dyn Any>> {
         window.as_ref(),
         "visibilitychange",
         true,
-        |ev| {
-            if is_hidden() {
-                on_hidden();
-            }
-            // web-vitals finalises LCP on any trusted visibilitychange (shown too, for a page
-            // loaded in the background), never on a scripted one.
-            if ev.is_trusted() {
-                on_trusted_input();
-            }
-            if is_hidden() {
-                let t = ev.time_stamp();
-                with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, true, t));
-            }
-        },
+        on_visibility,
     ));
     if prerendering() {
         // Activated in a background tab: hidden all along.

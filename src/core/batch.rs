@@ -1,6 +1,8 @@
 //! The send queue: encoded items wait here until a flush turns them into bodies that each
 //! stay under the byte limit a beacon or keepalive request may carry.
 
+use crate::prelude::*;
+
 use super::payload::{self, Encoded};
 
 /// The largest body we hand to `sendBeacon`/keepalive `fetch` (the browser's in-flight quota

@@ -4,6 +4,7 @@
 //!
 //! The browser edge (`browser::errors`) turns an `ErrorEvent`, a rejection, a `pushError` or a
 //! `console.error` into a [`RawError`] and offers it to [`Errors`]; what comes back is pushed.
+use crate::prelude::*;
 
 use super::json;
 use super::payload::{Event, Exception, Frame, StrMap};

@@ -1,6 +1,7 @@
 //! A small JSON writer: the agent builds its wire format with it instead of serde_json,
 //! and without `core::fmt` (floats through `ryu`, integers through `itoa`), which keeps the wasm small.
 //! Every string it writes is capped at [`MAX_STRING_BYTES`].
+use crate::prelude::*;
 
 /// The longest string the agent sends, in UTF-8 bytes, [`TRUNCATED`] included: a message,
 /// a stack frame, an attribute or context value, a URL, a key.
@@ -57,7 +58,7 @@ pub fn push_f64(out: &mut String, v: f64) {
         out.push('0');
         return;
     }
-    if v == v.trunc() && v.abs() < 9.0e15 {
+    if v.abs() < 9.0e15 && v == (v as i64) as f64 {
         push_i64(out, v as i64);
         return;
     }

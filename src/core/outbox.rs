@@ -2,6 +2,7 @@
 //! the answers of the transport (`Accepted`, `RetryAfter`, `SessionInvalid`, `Failed`), back-off
 //! and retry, the offline queue that carries bodies to the next page view, and the count of
 //! everything dropped on the way, by reason. Pure: the browser edge sends and reports answers.
+use crate::prelude::*;
 
 /// How a request ended, as the transport tells it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -334,7 +335,14 @@ impl OfflineQueue {
 
     /// The stored form.
     pub fn encode(&self) -> String {
-        self.bodies.join("\n")
+        let mut out = String::new();
+        for (i, body) in self.bodies.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(body);
+        }
+        out
     }
 
     /// Adds a body, dropping the oldest ones to stay within the bounds.
@@ -352,7 +360,7 @@ impl OfflineQueue {
 
     /// Takes every body, oldest first.
     pub fn take(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.bodies)
+        core::mem::take(&mut self.bodies)
     }
 
     /// Bytes held.

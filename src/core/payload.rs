@@ -3,6 +3,7 @@
 //! Items are plain structs; `encode` turns one into its JSON object once, when it enters the
 //! batch, and `body` joins encoded items under one `meta` into the payload a collector takes
 //! (Grafana Alloy's `faro.receiver`, the OpenTelemetry `faroreceiver`, or ours).
+use crate::prelude::*;
 
 use super::json::{self, Obj};
 use super::time::rfc3339;

@@ -1,9 +1,20 @@
 //! Random ids from the platform's CSPRNG: `crypto.getRandomValues` in the browser
 //! (getrandom's `wasm_js` backend), the OS natively.
 
-/// Fills `buf` with random bytes; on the (unexpected) failure of the source, falls back
-/// to a time-seeded xorshift so an id is still produced rather than the agent stopping.
+use crate::prelude::*;
+
+/// Fills `buf` with random bytes. In the browser they come from a pool refilled 256 bytes at a
+/// time, so an id costs no crossing to `crypto.getRandomValues` (and no new `Uint8Array`).
 pub fn fill(buf: &mut [u8]) {
+    #[cfg(target_arch = "wasm32")]
+    pool::take(buf);
+    #[cfg(not(target_arch = "wasm32"))]
+    from_source(buf);
+}
+
+/// Fills `buf` from the platform; on the (unexpected) failure of the source, falls back to a
+/// time-seeded xorshift so an id is still produced rather than the agent stopping.
+fn from_source(buf: &mut [u8]) {
     if getrandom::fill(buf).is_err() {
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ (buf.as_ptr() as u64);
         for b in buf.iter_mut() {
@@ -11,6 +22,42 @@ pub fn fill(buf: &mut [u8]) {
             x ^= x >> 7;
             x ^= x << 17;
             *b = x as u8;
+        }
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod pool {
+    use core::cell::RefCell;
+
+    struct Pool {
+        bytes: [u8; 256],
+        /// How many of `bytes` are used up.
+        used: usize,
+    }
+
+    struct One(RefCell<Pool>);
+    // SAFETY: the wasm32 build has one thread.
+    unsafe impl Sync for One {}
+
+    static POOL: One = One(RefCell::new(Pool {
+        bytes: [0; 256],
+        used: 256,
+    }));
+
+    /// Fills `buf` from the pool, refilling it when it runs out; each byte is handed out once.
+    pub fn take(buf: &mut [u8]) {
+        let Ok(mut guard) = POOL.0.try_borrow_mut() else {
+            return super::from_source(buf);
+        };
+        let p = &mut *guard;
+        for b in buf.iter_mut() {
+            if p.used >= p.bytes.len() {
+                super::from_source(&mut p.bytes);
+                p.used = 0;
+            }
+            *b = p.bytes.get(p.used).copied().unwrap_or(0);
+            p.used += 1;
         }
     }
 }

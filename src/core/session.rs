@@ -1,6 +1,8 @@
 //! The session: an id that survives reloads, expires on inactivity and age, and carries the
 //! sampling decision made once when it starts.
 
+use crate::prelude::*;
+
 use super::rand;
 
 /// A session as stored between page views.
@@ -42,9 +44,9 @@ impl Session {
         let mut s = String::with_capacity(48);
         s.push_str(&self.id);
         s.push('|');
-        super::json::push_f64(&mut s, self.started.trunc());
+        super::json::push_i64(&mut s, self.started as i64);
         s.push('|');
-        super::json::push_f64(&mut s, self.last_activity.trunc());
+        super::json::push_i64(&mut s, self.last_activity as i64);
         s.push('|');
         s.push(if self.sampled { '1' } else { '0' });
         s
@@ -139,7 +141,7 @@ mod tests {
 /// At the first exception the session is promoted, and those items go out before it.
 #[derive(Debug, Default)]
 pub struct ErrorBuffer {
-    items: std::collections::VecDeque<super::payload::Encoded>,
+    items: alloc::collections::VecDeque<super::payload::Encoded>,
     cap: usize,
     /// Items pushed out of the full buffer (oldest first), counted.
     pub dropped: u64,
@@ -158,7 +160,7 @@ impl ErrorBuffer {
     /// A buffer for `cap` items.
     pub fn new(cap: usize) -> Self {
         ErrorBuffer {
-            items: std::collections::VecDeque::new(),
+            items: alloc::collections::VecDeque::new(),
             cap,
             dropped: 0,
         }

@@ -1,6 +1,8 @@
 //! Timestamps: milliseconds since the Unix epoch to RFC 3339 (`2026-08-24T10:15:02.123Z`),
 //! written by hand so the agent needs neither chrono nor `core::fmt`.
 
+use crate::prelude::*;
+
 fn push_padded(out: &mut String, v: u64, width: usize) {
     let mut buf = itoa::Buffer::new();
     let s = buf.format(v);

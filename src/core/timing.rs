@@ -3,6 +3,7 @@
 //! `Server-Timing`. Both carry that backend trace as the event's `trace`, which is what joins
 //! a slow page to the backend request that made it slow. Phase names follow Faro's
 //! `performanceUtils.ts`, so dashboards built for Faro read ours.
+use crate::prelude::*;
 
 use super::json;
 use super::payload::{Event, StrMap, TraceContext};
@@ -104,7 +105,8 @@ fn phase(from: f64, to: f64) -> String {
 fn whole(v: f64) -> String {
     let mut s = String::new();
     let v = if v.is_finite() && v > 0.0 {
-        v.round()
+        // Rounds half up (no `f64::round` without std); v is positive and finite here.
+        (v + 0.5) as u64 as f64
     } else {
         0.0
     };

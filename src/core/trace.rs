@@ -6,6 +6,7 @@
 //! makes the browser preflight the request, and the preflight fails unless that server allows
 //! the header, so the page's request breaks. The header therefore goes only to the page's own
 //! origin and to URLs the config lists, never to the collector or an ignored URL.
+use crate::prelude::*;
 
 use super::payload::{AttrValue, Span, TraceContext};
 use super::{rand, url};
@@ -581,7 +582,7 @@ mod tests {
     #[test]
     fn regexps_see_the_url_without_query_and_fragment() {
         let r = rules();
-        let seen = std::cell::RefCell::new(Vec::new());
+        let seen = core::cell::RefCell::new(Vec::new());
         let regex = |list: &str, v: &str| {
             seen.borrow_mut().push((list.to_string(), v.to_string()));
             list == "propagateTraceHeaderCorsUrls" && v.starts_with("http://regex.test/")

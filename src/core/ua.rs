@@ -1,5 +1,7 @@
 //! Browser name, version and operating system from the user agent string, for `meta.browser`.
 
+use crate::prelude::*;
+
 /// What the user agent says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Agent {

@@ -1,6 +1,8 @@
 //! URL pieces without the `url` crate: origin, host, port, path, and the one redaction
 //! function that the page URL (`meta.page.url`) and span `url.full` both go through.
 
+use crate::prelude::*;
+
 /// The parts of an absolute `http(s)` URL the agent needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parts<'a> {

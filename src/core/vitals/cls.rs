@@ -1,6 +1,8 @@
 //! Cumulative Layout Shift: the largest session window of shifts (gaps under 1 s, windows under
 //! 5 s), ignoring shifts right after input, updated per observer batch as web-vitals does.
 
+use crate::prelude::*;
+
 /// One `layout-shift` entry.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LayoutShift {

@@ -1,6 +1,7 @@
 //! Interaction to Next Paint: the longest interactions (at most 10) grouped by interaction id,
 //! the high-percentile pick (one candidate down per 50 interactions), and the attribution
 //! (frames of event entries painted together, Long Animation Frame scripts).
+use crate::prelude::*;
 
 /// One `event` or `first-input` entry.
 #[derive(Clone, Debug, Default, PartialEq)]

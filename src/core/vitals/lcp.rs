@@ -1,6 +1,8 @@
 //! Largest Contentful Paint: the last candidate painted before the page was hidden, measured
 //! from activation; frozen by the first trusted input or when the page is hidden.
 
+use crate::prelude::*;
+
 use super::NavTiming;
 
 /// One `largest-contentful-paint` entry, with what the attribution needs.

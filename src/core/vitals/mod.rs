@@ -2,9 +2,11 @@
 //! plain structs by `browser::vitals`, plus the shared reporter and ratings.
 
 pub mod cls;
+pub mod entries;
 pub mod fcp;
 pub mod inp;
 pub mod lcp;
+pub mod page;
 pub mod rating;
 pub mod report;
 pub mod selector;

@@ -1,5 +1,7 @@
 //! One metric instance and when it is reported (web-vitals' `initMetric` + `bindReporter`).
 
+use crate::prelude::*;
+
 use super::rating::{rate, Name, Rating};
 
 /// A metric instance: the initial page load, or one back/forward-cache restore.
@@ -73,7 +75,7 @@ pub fn new_id(now_ms: f64, unit_random: f64) -> String {
     s.push('-');
     super::super::json::push_i64(
         &mut s,
-        (unit_random * (9e12 - 1.0)).floor() as i64 + 1_000_000_000_000,
+        (unit_random * (9e12 - 1.0)) as i64 + 1_000_000_000_000,
     );
     s
 }

@@ -1,5 +1,7 @@
 //! The short CSS selector web-vitals' attribution build gives an element (`getSelector`).
 
+use crate::prelude::*;
+
 /// One node on the way from the element up to the document.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NodePart {

@@ -2,6 +2,7 @@
 //! `context: {id, rating, navigation_type, navigation_entry_id, …strings}`, with the attribution
 //! key names Faro's own instrumentation uses. Like Faro, attribution values that are zero, NaN
 //! or empty are left out, except the INP Long Animation Frame totals, which are sent when known.
+use crate::prelude::*;
 
 use super::inp::InpAttribution;
 use super::Report;

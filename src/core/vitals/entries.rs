@@ -1,0 +1,260 @@
+//! Performance entries as js/entries.js hands them over: one batch is a list of numbers and one
+//! string of fields joined by `\x03`, each entry type with its fixed layout (the same order as
+//! `read()` in js/entries.js). Decoding is plain Rust, so the layout is tested here.
+
+use crate::prelude::*;
+
+use super::cls::LayoutShift;
+use super::inp::{EventEntry, Loaf, Script};
+use super::lcp::LcpEntry;
+use super::lcp::LcpResource;
+use super::page::Resource;
+use super::selector::{selector, NodePart};
+use super::NavTiming;
+
+/// A batch of flat entries, read front to back; reading past the end gives 0 and "".
+pub struct Flat<'a> {
+    nums: &'a [f64],
+    strs: core::str::Split<'a, char>,
+}
+
+impl<'a> Flat<'a> {
+    /// The batch `nums` and `strings` (fields joined by `\x03`).
+    pub fn new(nums: &'a [f64], strings: &'a str) -> Flat<'a> {
+        Flat {
+            nums,
+            strs: strings.split('\x03'),
+        }
+    }
+
+    /// Whether every number has been read.
+    pub fn is_empty(&self) -> bool {
+        self.nums.is_empty()
+    }
+
+    fn num(&mut self) -> f64 {
+        match self.nums.split_first() {
+            Some((v, rest)) => {
+                self.nums = rest;
+                *v
+            }
+            None => 0.0,
+        }
+    }
+
+    fn text(&mut self) -> String {
+        self.strs.next().unwrap_or_default().into()
+    }
+
+    /// A node's selector from its `chain()` (empty when there was no node).
+    fn target(&mut self) -> String {
+        let chain = self.text();
+        if chain.is_empty() {
+            return chain;
+        }
+        let parts: Vec<NodePart> = chain
+            .split('\x02')
+            .map(|p| {
+                let mut f = p.split('\x01');
+                NodePart {
+                    name: f.next().unwrap_or_default().into(),
+                    id: f.next().unwrap_or_default().into(),
+                    classes: f
+                        .next()
+                        .unwrap_or_default()
+                        .split(' ')
+                        .map(String::from)
+                        .collect(),
+                }
+            })
+            .collect();
+        selector(&parts)
+    }
+
+    /// `[startTime]` of the `first-contentful-paint` entry (other paints give nothing).
+    pub fn paint(&mut self) -> f64 {
+        self.num()
+    }
+
+    /// `[startTime] [element chain, id, url]`.
+    pub fn lcp(&mut self) -> LcpEntry {
+        let start_time = self.num();
+        let element = self.target();
+        let id = self.text();
+        let target = if !element.is_empty() || id.is_empty() {
+            element
+        } else {
+            String::from("#") + &id
+        };
+        LcpEntry {
+            start_time,
+            target,
+            url: self.text(),
+        }
+    }
+
+    /// `[startTime, requestStart, responseEnd, activationStart, responseStart, workerStart,
+    /// fetchStart, domainLookupStart, connectStart, connectEnd, domInteractive,
+    /// domContentLoadedEventStart, domComplete] [name, type]`: a resource or navigation entry.
+    pub fn timing(&mut self) -> (Resource, NavTiming, String) {
+        let start_time = self.num();
+        let request_start = self.num();
+        let response_end = self.num();
+        let start = if request_start > 0.0 {
+            request_start
+        } else {
+            start_time
+        };
+        let nav = NavTiming {
+            activation_start: self.num(),
+            response_start: self.num(),
+            worker_start: self.num(),
+            fetch_start: self.num(),
+            domain_lookup_start: self.num(),
+            connect_start: self.num(),
+            connect_end: self.num(),
+            dom_interactive: self.num(),
+            dom_content_loaded_start: self.num(),
+            dom_complete: self.num(),
+        };
+        let resource = Resource {
+            url: self.text(),
+            timing: LcpResource {
+                request_start: start,
+                response_end,
+            },
+            start_time: start,
+        };
+        (resource, nav, self.text())
+    }
+
+    /// `[value, startTime, hadRecentInput] [node chain]`.
+    pub fn shift(&mut self) -> LayoutShift {
+        LayoutShift {
+            value: self.num(),
+            start_time: self.num(),
+            had_recent_input: self.num() != 0.0,
+            target: self.target(),
+        }
+    }
+
+    /// `[interactionId, duration, startTime, processingStart, processingEnd]
+    /// [name, target chain, targetSelector]`.
+    pub fn event(&mut self) -> EventEntry {
+        let mut e = EventEntry {
+            interaction_id: self.num() as u64,
+            duration: self.num(),
+            start_time: self.num(),
+            processing_start: self.num(),
+            processing_end: self.num(),
+            name: self.text(),
+            target: self.target(),
+        };
+        let selector = self.text();
+        if e.target.is_empty() {
+            e.target = selector;
+        }
+        e
+    }
+
+    /// `[startTime, duration, styleAndLayoutStart, n, n × (startTime, duration,
+    /// forcedStyleAndLayoutDuration)] [n × invokerType]`.
+    pub fn loaf(&mut self) -> Loaf {
+        let start_time = self.num();
+        let duration = self.num();
+        let style_and_layout_start = self.num();
+        let n = self.num() as usize;
+        let scripts = (0..n.min(self.nums.len() / 3))
+            .map(|_| Script {
+                start_time: self.num(),
+                duration: self.num(),
+                forced_style_and_layout_duration: self.num(),
+                invoker_type: self.text(),
+            })
+            .collect();
+        Loaf {
+            start_time,
+            duration,
+            style_and_layout_start,
+            scripts,
+        }
+    }
+
+    /// `[startTime] [name]` of a `visibility-state` entry.
+    pub fn visibility(&mut self) -> (f64, String) {
+        (self.num(), self.text())
+    }
+
+    /// Every entry of the batch, read by `one`.
+    pub fn all<T>(mut self, one: fn(&mut Flat<'a>) -> T) -> Vec<T> {
+        let mut out = Vec::new();
+        while !self.is_empty() {
+            out.push(one(&mut self));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_entries_take_the_node_selector_else_the_target_selector() {
+        let nums = [
+            7.0, 48.0, 100.0, 104.0, 130.0, 0.0, 16.0, 200.0, 200.0, 201.0,
+        ];
+        let strs = "pointerdown\x03button\x01\x01b a\x02body\x01\x01\x03\x03keydown\x03\x03#gone";
+        let got = Flat::new(&nums, strs).all(Flat::event);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].interaction_id, 7);
+        assert_eq!(got[0].processing_end, 130.0);
+        assert_eq!(got[0].target, "body>button.a.b");
+        assert_eq!(got[1].name, "keydown");
+        assert_eq!(got[1].target, "#gone");
+    }
+
+    #[test]
+    fn an_lcp_entry_whose_element_is_gone_is_named_by_its_id() {
+        let nums = [1200.0, 1500.0];
+        let strs = "img\x01hero\x01\x03\x03/a.jpg\x03\x03title\x03";
+        let got = Flat::new(&nums, strs).all(Flat::lcp);
+        assert_eq!(got[0].target, "#hero");
+        assert_eq!(got[0].url, "/a.jpg");
+        assert_eq!(got[1].target, "#title");
+        assert_eq!(got[1].url, "");
+    }
+
+    #[test]
+    fn loafs_carry_their_scripts_and_a_short_batch_reads_as_zeros() {
+        let nums = [10.0, 80.0, 70.0, 2.0, 12.0, 30.0, 1.0, 45.0, 20.0, 0.0];
+        let got = Flat::new(&nums, "event-listener\x03user-callback").all(Flat::loaf);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].scripts.len(), 2);
+        assert_eq!(got[0].scripts[1].invoker_type, "user-callback");
+        assert_eq!(got[0].scripts[1].duration, 20.0);
+        // A count larger than what follows never reads past the batch.
+        let got = Flat::new(&[1.0, 2.0, 3.0, 1000.0, 5.0], "").all(Flat::loaf);
+        assert_eq!(got[0].scripts.len(), 0);
+    }
+
+    #[test]
+    fn resource_entries_start_at_request_start_when_there_is_one() {
+        let mut nums = vec![5.0, 9.0, 40.0];
+        nums.extend([0.0; 10]);
+        nums.extend([5.0, 0.0, 40.0]);
+        nums.extend([0.0; 10]);
+        let got = Flat::new(&nums, "/a.png\x03\x03/b.png\x03").all(Flat::timing);
+        assert_eq!(got[0].0.start_time, 9.0);
+        assert_eq!(got[1].0.start_time, 5.0);
+        assert_eq!(got[1].0.url, "/b.png");
+        assert_eq!(got[1].0.timing.response_end, 40.0);
+    }
+
+    #[test]
+    fn layout_shifts_read_their_flags() {
+        let got = Flat::new(&[0.25, 300.0, 1.0], "div\x01main\x01").all(Flat::shift);
+        assert!(got[0].had_recent_input);
+        assert_eq!(got[0].target, "#main");
+    }
+}

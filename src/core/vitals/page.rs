@@ -1,0 +1,573 @@
+//! The five metrics of one page as web-vitals runs them side by side: each metric's instance,
+//! when it reports, when it is final, what a back/forward-cache restore starts again, and CLS
+//! waiting for FCP. The browser edge hands it plain entries and lifecycle signals and asks what
+//! the page is like now through [`Env`]; it hands back Faro measurements.
+
+use crate::prelude::*;
+
+use super::cls::{Cls, LayoutShift};
+use super::inp::{self, EventEntry, Interactions, Loaf, Pick};
+use super::lcp::{self, LcpEntry, LcpResource};
+use super::report::new_id;
+use super::wire::{self, Attribution};
+use super::{fcp, load_state, paint_value, ttfb, Metric, Name, NavTiming, Report};
+use crate::core::payload::Item;
+
+/// web-vitals' navigation type of a metric started by a back/forward-cache restore.
+pub const BFCACHE: &str = "back-forward-cache";
+
+/// What the metrics ask of the page when they report.
+pub trait Env {
+    /// `Date.now()`.
+    fn now(&self) -> f64;
+    /// A random number in [0, 1), for metric ids.
+    fn random(&self) -> f64;
+    /// `document.readyState === 'loading'`.
+    fn loading(&self) -> bool;
+    /// The id of the page's navigation that Faro keeps (`navigation_entry_id`).
+    fn navigation_id(&self) -> String;
+    /// The resource entries of the timeline (the LCP image's, when it is not among the last 50 seen).
+    fn resource_timeline(&self) -> Vec<Resource>;
+}
+
+/// A resource the LCP image may have come from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    /// The entry's `name`: its URL.
+    pub url: String,
+    /// `requestStart` (or `startTime` when 0) and `responseEnd`.
+    pub timing: LcpResource,
+    /// The start the LCP is compared with.
+    pub start_time: f64,
+}
+
+/// Which observers run (a metric whose observer the browser refused never reports).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Observed {
+    /// FCP's `paint` observer.
+    pub fcp: bool,
+    /// LCP's `largest-contentful-paint` observer.
+    pub lcp: bool,
+    /// INP's `event` observer.
+    pub inp: bool,
+}
+
+/// The page's metrics.
+pub struct Vitals {
+    report_all: bool,
+    /// web-vitals' `firstHiddenTime`.
+    pub first_hidden: f64,
+    /// `pageshow.timeStamp` of the last restore, -1 before any.
+    restore_time: f64,
+    nav: Option<NavTiming>,
+    fcp: Metric,
+    fcp_start: f64,
+    lcp: Metric,
+    lcp_final: bool,
+    lcp_entry: Option<LcpEntry>,
+    resources: Vec<Resource>,
+    cls: Metric,
+    cls_state: Cls,
+    cls_started: bool,
+    pending_shifts: Vec<LayoutShift>,
+    inp: Metric,
+    interactions: Interactions,
+    inp_pick: Option<Pick>,
+    min_id: u64,
+    max_id: u64,
+    ttfb: Metric,
+    ttfb_reported: bool,
+}
+
+fn metric(name: Name, navigation_type: &'static str, env: &dyn Env) -> Metric {
+    Metric::new(name, new_id(env.now(), env.random()), navigation_type)
+}
+
+impl Vitals {
+    /// The metrics of a page loaded as `navigation_type`, hidden first at `first_hidden`.
+    pub fn new(
+        report_all: bool,
+        first_hidden: f64,
+        nav: Option<NavTiming>,
+        navigation_type: &'static str,
+        env: &dyn Env,
+    ) -> Vitals {
+        let m = |name| metric(name, navigation_type, env);
+        Vitals {
+            report_all,
+            first_hidden,
+            restore_time: -1.0,
+            nav,
+            fcp: m(Name::Fcp),
+            fcp_start: -1.0,
+            lcp: m(Name::Lcp),
+            lcp_final: false,
+            lcp_entry: None,
+            resources: Vec::new(),
+            cls: m(Name::Cls),
+            cls_state: Cls::default(),
+            cls_started: false,
+            pending_shifts: Vec::new(),
+            inp: m(Name::Inp),
+            interactions: Interactions::default(),
+            inp_pick: None,
+            min_id: 0,
+            max_id: 0,
+            ttfb: m(Name::Ttfb),
+            ttfb_reported: false,
+        }
+    }
+
+    /// Whether every change is reported (`reportAllChanges`).
+    pub fn report_all(&self) -> bool {
+        self.report_all
+    }
+
+    /// The navigation entry as it is now (a prerendered page's `activationStart` is set at activation).
+    pub fn set_navigation(&mut self, nav: NavTiming) {
+        self.nav = Some(nav);
+    }
+
+    fn activation(&self) -> f64 {
+        self.nav.map_or(0.0, |n| n.activation_start)
+    }
+
+    /// Reports one metric (when forced or reporting all changes) into `out`.
+    fn report(&mut self, which: Name, force: bool, env: &dyn Env, out: &mut Vec<Item>) {
+        let all = self.report_all;
+        let metric = match which {
+            Name::Fcp => &mut self.fcp,
+            Name::Lcp => &mut self.lcp,
+            Name::Cls => &mut self.cls,
+            Name::Inp => &mut self.inp,
+            Name::Ttfb => &mut self.ttfb,
+        };
+        if let Some(r) = metric.report(force, all) {
+            let a = self.attribution(&r, env);
+            let id = env.navigation_id();
+            out.push(Item::Measurement(wire::measurement(&r, &a, &id, env.now())));
+        }
+    }
+
+    /// The attribution of a report, from what is known now (as web-vitals' attribution build
+    /// computes it when the report is made).
+    fn attribution(&self, r: &Report, env: &dyn Env) -> Attribution {
+        let restored = r.navigation_type == BFCACHE;
+        let nav = self.nav.as_ref();
+        let loading = env.loading();
+        let state = |t: f64| load_state(loading, nav, t);
+        match r.name {
+            Name::Fcp => fcp::attribution(
+                r.value,
+                nav,
+                (!restored && self.fcp_start >= 0.0).then_some(self.fcp_start),
+                self.restore_time,
+                loading,
+            ),
+            Name::Lcp => {
+                let entry = self.lcp_entry.as_ref().filter(|_| !restored);
+                let resource = entry
+                    .filter(|e| !e.url.is_empty())
+                    .and_then(|e| self.lcp_resource(&e.url, e.start_time, env));
+                Attribution::Lcp {
+                    element: entry.map(|e| e.target.clone()).unwrap_or_default(),
+                    subparts: lcp::subparts(
+                        r.value,
+                        nav.filter(|_| entry.is_some()),
+                        resource.as_ref(),
+                    ),
+                }
+            }
+            Name::Cls => match self.cls_state.largest_shift() {
+                Some(shift) => Attribution::Cls {
+                    target: shift.target.clone(),
+                    value: shift.value,
+                    time: shift.start_time,
+                    load_state: state(shift.start_time),
+                },
+                None => Attribution::Cls {
+                    target: String::new(),
+                    value: 0.0,
+                    time: 0.0,
+                    load_state: "",
+                },
+            },
+            Name::Inp => {
+                let pick = self.inp_pick.clone().unwrap_or(Pick {
+                    latency: r.value,
+                    first: None,
+                });
+                let at = match &pick.first {
+                    Some((_, e, _)) => e.start_time,
+                    None => self.restore_time.max(0.0),
+                };
+                Attribution::Inp {
+                    parts: self.interactions.attribution(&pick),
+                    load_state: state(at),
+                }
+            }
+            Name::Ttfb => ttfb::attribution(r.value, nav, restored),
+        }
+    }
+
+    /// The resource that loaded the LCP image: the last with its URL that started no later than
+    /// the paint, among the last 50 observed, else in the timeline.
+    fn lcp_resource(&self, url: &str, lcp_start: f64, env: &dyn Env) -> Option<LcpResource> {
+        let fits = |r: &&Resource| r.url == url && r.start_time <= lcp_start;
+        if let Some(r) = self.resources.iter().rev().find(fits) {
+            return Some(r.timing);
+        }
+        env.resource_timeline()
+            .iter()
+            .rev()
+            .find(fits)
+            .map(|r| r.timing)
+    }
+
+    /// Resource entries observed (the last 50 are kept, as web-vitals does).
+    pub fn on_resources(&mut self, list: Vec<Resource>) {
+        for r in list {
+            if self.resources.len() == 50 {
+                self.resources.remove(0);
+            }
+            self.resources.push(r);
+        }
+    }
+
+    /// The `first-contentful-paint` entry. True when FCP reported (and so CLS started): the
+    /// edge then reports CLS once more a task later, as web-vitals does.
+    pub fn on_fcp(&mut self, start: f64, env: &dyn Env, out: &mut Vec<Item>) -> bool {
+        if self.fcp_start >= 0.0 {
+            return false; // already handled (web-vitals disconnects here)
+        }
+        self.fcp_start = start;
+        let Some(v) = paint_value(start, self.first_hidden, self.activation()) else {
+            return false;
+        };
+        self.fcp.value = v;
+        self.report(Name::Fcp, true, env, out);
+        // CLS starts with the FCP report, every shift buffered so far as its first batch.
+        self.cls_started = true;
+        let pending = core::mem::take(&mut self.pending_shifts);
+        if self.cls_state.on_batch(&pending) {
+            self.cls.value = self.cls_state.value;
+        }
+        self.report(Name::Cls, false, env, out);
+        true
+    }
+
+    /// Reports CLS if it changed (or with `reportAllChanges`).
+    pub fn report_cls(&mut self, env: &dyn Env, out: &mut Vec<Item>) {
+        self.report(Name::Cls, false, env, out);
+    }
+
+    /// A `largest-contentful-paint` entry (the edge passes those of
+    /// [`lcp::entries_to_process`]).
+    pub fn on_lcp(&mut self, entry: LcpEntry, env: &dyn Env, out: &mut Vec<Item>) {
+        if self.lcp_final {
+            return;
+        }
+        if let Some(v) = paint_value(entry.start_time, self.first_hidden, self.activation()) {
+            self.lcp.value = v;
+            self.lcp_entry = Some(entry);
+            self.report(Name::Lcp, false, env, out);
+        }
+    }
+
+    /// The id of the LCP instance a trusted input would finalise, if it is not final yet.
+    pub fn lcp_to_finalize(&self) -> Option<String> {
+        (!self.lcp_final).then(|| self.lcp.id.clone())
+    }
+
+    /// Freezes LCP (the first trusted key, click or hide, once idle), unless the instance
+    /// changed meanwhile. True when the edge should stop observing LCP.
+    pub fn finalize_lcp(&mut self, id: &str, env: &dyn Env, out: &mut Vec<Item>) -> bool {
+        if self.lcp_final || id != self.lcp.id {
+            return false;
+        }
+        self.lcp_final = true;
+        self.report(Name::Lcp, true, env, out);
+        true
+    }
+
+    /// A batch of `layout-shift` entries (`force` when the page is being hidden).
+    pub fn on_shifts(
+        &mut self,
+        batch: Vec<LayoutShift>,
+        force: bool,
+        env: &dyn Env,
+        out: &mut Vec<Item>,
+    ) {
+        if !self.cls_started {
+            self.pending_shifts.extend(batch);
+            return;
+        }
+        if self.cls_state.on_batch(&batch) {
+            self.cls.value = self.cls_state.value;
+        }
+        self.report(Name::Cls, force, env, out);
+    }
+
+    /// The interaction count: `performance.interactionCount` where the browser has it, else
+    /// estimated from the interaction ids seen.
+    pub fn interaction_count(&self, from_browser: Option<f64>) -> u64 {
+        match from_browser {
+            Some(n) => n as u64,
+            None => inp::estimate_count(self.min_id, self.max_id),
+        }
+    }
+
+    /// A batch of `event` and `first-input` entries, processed once idle (or hidden), with the
+    /// interaction count then; `force` when the page is being hidden.
+    pub fn on_events(
+        &mut self,
+        batch: &[EventEntry],
+        count: u64,
+        force: bool,
+        env: &dyn Env,
+        out: &mut Vec<Item>,
+    ) {
+        for e in batch {
+            self.interactions.process(e);
+        }
+        let restored = self.inp.navigation_type == BFCACHE;
+        if let Some(pick) = self.interactions.pick(count, restored) {
+            if pick.latency != self.inp.value {
+                self.inp.value = pick.latency;
+                self.inp_pick = Some(pick);
+                self.report(Name::Inp, false, env, out);
+            }
+        }
+        if force {
+            self.report(Name::Inp, true, env, out);
+        }
+    }
+
+    /// Long animation frames, kept for INP's attribution.
+    pub fn on_loafs(&mut self, loafs: Vec<Loaf>) {
+        self.interactions.add_loafs(loafs);
+    }
+
+    /// Trims old frames and animation frames (web-vitals does it in a later idle task).
+    pub fn cleanup(&mut self) {
+        self.interactions.cleanup();
+    }
+
+    /// Interaction ids of `event` entries, for the count where the browser has no
+    /// `performance.interactionCount`.
+    pub fn on_interaction_ids(&mut self, ids: &[u64]) {
+        for &id in ids.iter().filter(|id| **id > 0) {
+            self.min_id = if self.min_id == 0 {
+                id
+            } else {
+                self.min_id.min(id)
+            };
+            self.max_id = self.max_id.max(id);
+        }
+    }
+
+    /// A back/forward-cache restore at `event_time`: new instances of the metrics that run,
+    /// TTFB reported as 0 at once. The edge then calls [`Vitals::after_restore_paint`] after
+    /// two animation frames.
+    pub fn on_restore(
+        &mut self,
+        event_time: f64,
+        observed: Observed,
+        count: u64,
+        env: &dyn Env,
+        out: &mut Vec<Item>,
+    ) {
+        self.restore_time = event_time;
+        if observed.fcp {
+            self.fcp = metric(Name::Fcp, BFCACHE, env);
+        }
+        if observed.lcp {
+            self.lcp = metric(Name::Lcp, BFCACHE, env);
+            self.lcp_final = false;
+            self.lcp_entry = None;
+        }
+        if self.cls_started {
+            self.cls = metric(Name::Cls, BFCACHE, env);
+            self.cls_state = Cls::default();
+        }
+        if observed.inp {
+            self.interactions.reset(count);
+            self.inp = metric(Name::Inp, BFCACHE, env);
+            self.inp_pick = None;
+        }
+        if self.ttfb_reported {
+            self.ttfb = metric(Name::Ttfb, BFCACHE, env);
+            self.ttfb.value = 0.0;
+            self.report(Name::Ttfb, true, env, out);
+        }
+    }
+
+    /// The first paint after a restore, `since_restore` ms after it: the restored FCP and LCP
+    /// (final, whatever input came before it), and CLS so far.
+    pub fn after_restore_paint(&mut self, since_restore: f64, env: &dyn Env, out: &mut Vec<Item>) {
+        if self.fcp.navigation_type == BFCACHE && self.fcp.value < 0.0 {
+            self.fcp.value = since_restore;
+            self.report(Name::Fcp, true, env, out);
+        }
+        if self.lcp.navigation_type == BFCACHE && self.lcp.value < 0.0 {
+            self.lcp.value = since_restore;
+            self.lcp_final = true;
+            self.report(Name::Lcp, true, env, out);
+        }
+        if self.cls_started {
+            self.report(Name::Cls, false, env, out);
+        }
+    }
+
+    /// TTFB, once the navigation entry is safe to read (after activation and `load`).
+    pub fn on_ttfb(&mut self, nav: NavTiming, env: &dyn Env, out: &mut Vec<Item>) {
+        self.nav = Some(nav);
+        self.ttfb.value = nav.ttfb();
+        self.ttfb_reported = true;
+        self.report(Name::Ttfb, true, env, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Page {
+        loading: bool,
+    }
+
+    impl Env for Page {
+        fn now(&self) -> f64 {
+            1_700_000_000_000.0
+        }
+        fn random(&self) -> f64 {
+            0.5
+        }
+        fn loading(&self) -> bool {
+            self.loading
+        }
+        fn navigation_id(&self) -> String {
+            "nav-1".into()
+        }
+        fn resource_timeline(&self) -> Vec<Resource> {
+            Vec::new()
+        }
+    }
+
+    fn values(out: &[Item]) -> Vec<(String, f64)> {
+        out.iter()
+            .filter_map(|i| match i {
+                Item::Measurement(m) => Some((m.kind.clone(), m.values[0].1)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn shift(value: f64, start_time: f64) -> LayoutShift {
+        LayoutShift {
+            value,
+            start_time,
+            had_recent_input: false,
+            target: String::new(),
+        }
+    }
+
+    #[test]
+    fn cls_waits_for_fcp_then_counts_the_shifts_buffered_before_it() {
+        let env = Page { loading: false };
+        let mut v = Vitals::new(true, f64::INFINITY, None, "navigate", &env);
+        let mut out = Vec::new();
+        v.on_shifts(vec![shift(0.1, 10.0)], false, &env, &mut out);
+        assert!(out.is_empty(), "no CLS before FCP");
+        assert!(v.on_fcp(120.0, &env, &mut out));
+        let got = values(&out);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].1, 120.0, "FCP");
+        assert_eq!(got[1].1, 0.1, "CLS with the buffered shift");
+        assert!(
+            !v.on_fcp(130.0, &env, &mut out),
+            "the second paint entry is ignored"
+        );
+    }
+
+    #[test]
+    fn a_paint_after_the_page_was_hidden_reports_nothing() {
+        let env = Page { loading: false };
+        let mut v = Vitals::new(false, 50.0, None, "navigate", &env);
+        let mut out = Vec::new();
+        assert!(!v.on_fcp(120.0, &env, &mut out));
+        v.on_lcp(
+            LcpEntry {
+                start_time: 120.0,
+                target: String::new(),
+                url: String::new(),
+            },
+            &env,
+            &mut out,
+        );
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn lcp_is_final_once_finalised_and_only_for_its_instance() {
+        let env = Page { loading: false };
+        let mut v = Vitals::new(false, f64::INFINITY, None, "navigate", &env);
+        let mut out = Vec::new();
+        let entry = |t| LcpEntry {
+            start_time: t,
+            target: "img".into(),
+            url: String::new(),
+        };
+        v.on_lcp(entry(200.0), &env, &mut out);
+        assert!(out.is_empty(), "not reported before it is final");
+        let id = v.lcp_to_finalize().unwrap();
+        assert!(!v.finalize_lcp("someone else", &env, &mut out));
+        assert!(v.finalize_lcp(&id, &env, &mut out));
+        v.on_lcp(entry(900.0), &env, &mut out);
+        assert_eq!(values(&out), vec![("web-vitals".into(), 200.0)]);
+        assert_eq!(v.lcp_to_finalize(), None);
+    }
+
+    #[test]
+    fn a_restore_reports_ttfb_zero_and_restarts_the_paints() {
+        let env = Page { loading: false };
+        let mut v = Vitals::new(false, f64::INFINITY, None, "navigate", &env);
+        let mut out = Vec::new();
+        v.on_ttfb(
+            NavTiming {
+                response_start: 80.0,
+                ..Default::default()
+            },
+            &env,
+            &mut out,
+        );
+        assert!(v.on_fcp(100.0, &env, &mut out));
+        out.clear();
+        let observed = Observed {
+            fcp: true,
+            lcp: true,
+            inp: false,
+        };
+        v.on_restore(5000.0, observed, 0, &env, &mut out);
+        assert_eq!(values(&out).len(), 1, "TTFB 0 at once");
+        assert_eq!(values(&out)[0].1, 0.0);
+        out.clear();
+        v.after_restore_paint(16.0, &env, &mut out);
+        let got = values(&out);
+        assert_eq!(
+            got.len(),
+            2,
+            "{got:?}: FCP and LCP of the restore (CLS unchanged at 0)"
+        );
+        assert!(got.iter().all(|(_, value)| *value == 16.0));
+    }
+
+    #[test]
+    fn interaction_ids_estimate_the_count_where_the_browser_has_none() {
+        let env = Page { loading: false };
+        let mut v = Vitals::new(false, f64::INFINITY, None, "navigate", &env);
+        v.on_interaction_ids(&[0, 7, 21, 14]);
+        assert_eq!(v.interaction_count(Some(9.0)), 9);
+        assert_eq!(v.interaction_count(None), inp::estimate_count(7, 21));
+    }
+}
