@@ -113,7 +113,10 @@ export interface Rum {
 /**
  * Starts wasm-rum. Throws a TypeError/RangeError naming the key when the config is wrong (a value
  * that cannot be read, such as a throwing getter, is a TypeError too);
- * a second call returns the first handle.
+ * a second call returns the first handle. On the server (no `window`, `document` or global
+ * `addEventListener`, as in Node during server rendering) it checks the config all the same and
+ * returns a no-op handle: no listener, timer or wasm load; `getSession()` is `null`, `flush()` and
+ * `shutdown()` resolve.
  */
 export function init(config: RumConfig): Rum;
 

@@ -187,8 +187,23 @@ export function describeError(e, type) {
 
 let current = null;
 
-/** Starts wasm-rum and returns its handle; a second call returns the first handle. */
+const none = () => {};
+const done = () => Promise.resolve();
+// On the server (or a partial window shim): the handle does nothing and never throws.
+const inert = {
+  pushEvent: none, pushLog: none, pushMeasurement: none, pushError: none, setUser: none, setView: none,
+  getSession: () => null, pause: none, resume: none, flush: done, shutdown: done,
+};
+
+/**
+ * Starts wasm-rum and returns its handle; a second call returns the first handle. On the server
+ * the config is checked all the same, and the handle is a no-op: no listener, timer or wasm load.
+ */
 export function init(pageConfig) {
+  if (typeof window > 'u' || typeof document > 'u' || typeof addEventListener != F) {
+    readConfig(pageConfig);
+    return inert;
+  }
   if (current) {
     if (!current.warned) {
       current.warned = true;
