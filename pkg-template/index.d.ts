@@ -77,7 +77,12 @@ export interface RumConfig {
   paused?: boolean;
   /** Log the agent's decisions with `console.debug` (default false). */
   debug?: boolean;
-  /** Where to fetch `wasm_rum_bg.wasm` from (default: next to this module). */
+  /**
+   * Where to fetch `wasm_rum_bg.wasm` from (default: next to this module). With Vite,
+   * `import wasmUrl from 'wasm-rum/wasm_rum_bg.wasm?url'` gives a URL that works in `vite dev`
+   * with no `optimizeDeps` change. When the URL answers with something other than WebAssembly
+   * (an HTML page, a 404) the agent stays off with one console.warn naming it.
+   */
   wasmUrl?: string | URL;
 }
 

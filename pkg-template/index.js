@@ -479,7 +479,18 @@ export function init(pageConfig) {
   current = { handle, warned: false };
 
   const wasmUrl = config.wasmUrl || new URL('./wasm_rum_bg.wasm', import.meta.url);
-  load({ module_or_path: wasmUrl })
+  // A .wasm served as application/wasm streams; any other answer is read and checked for wasm's
+  // first bytes, so a dev server's HTML fallback is named instead of failing on a "magic word".
+  fetch(wasmUrl)
+    .then(async (r) => {
+      const type = r.headers.get('content-type') || 'no content-type';
+      if (r.ok && type == 'application/wasm') return r;
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      if (r.ok && bytes.slice(0, 4).join() == '0,97,115,109') return bytes;
+      throw Error(`${r.url} answered ${r.status} ${type}${bytes[0] == 60 ? ' (HTML)' : ''}, not wasm. Vite dev:`
+        + ` optimizeDeps: { exclude: ['wasm-rum'] }, or init({ wasmUrl }) with import wasmUrl from 'wasm-rum/wasm_rum_bg.wasm?url'`);
+    })
+    .then((m) => load({ module_or_path: m }))
     .then(() => {
       agent = start(wasmConfig, host);
       removeEventListener('error', onError);
