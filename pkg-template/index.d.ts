@@ -19,7 +19,10 @@ export interface RumUser {
 
 /** Configuration for {@link init}. Times are in milliseconds. */
 export interface RumConfig {
-  /** Collector URL, e.g. `https://collector.example.com/collect` (required). */
+  /**
+   * Collector URL (required): an absolute http(s) URL, e.g. `https://collector.example.com/collect`,
+   * or a path on the page's origin starting with `/` (`/collect`, a same-origin proxy).
+   */
   url: string;
   /** Sent as `x-api-key`; forces the `fetch` transport. */
   apiKey?: string;
