@@ -19,7 +19,10 @@ export interface RumUser {
 
 /** Configuration for {@link init}. Times are in milliseconds. */
 export interface RumConfig {
-  /** Collector URL, e.g. `https://collector.example.com/collect` (required). */
+  /**
+   * Collector URL (required): an absolute http(s) URL, e.g. `https://collector.example.com/collect`,
+   * or a path on the page's origin starting with `/` (`/collect`, a same-origin proxy).
+   */
   url: string;
   /** Sent as `x-api-key`; forces the `fetch` transport. */
   apiKey?: string;
@@ -77,7 +80,12 @@ export interface RumConfig {
   paused?: boolean;
   /** Log the agent's decisions with `console.debug` (default false). */
   debug?: boolean;
-  /** Where to fetch `wasm_rum_bg.wasm` from (default: next to this module). */
+  /**
+   * Where to fetch `wasm_rum_bg.wasm` from (default: next to this module). With Vite,
+   * `import wasmUrl from 'wasm-rum/wasm_rum_bg.wasm?url'` gives a URL that works in `vite dev`
+   * with no `optimizeDeps` change. When the URL answers with something other than WebAssembly
+   * (an HTML page, a 404) the agent stays off with one console.warn naming it.
+   */
   wasmUrl?: string | URL;
 }
 
@@ -113,7 +121,10 @@ export interface Rum {
 /**
  * Starts wasm-rum. Throws a TypeError/RangeError naming the key when the config is wrong (a value
  * that cannot be read, such as a throwing getter, is a TypeError too);
- * a second call returns the first handle.
+ * a second call returns the first handle. On the server (no `window`, `document` or global
+ * `addEventListener`, as in Node during server rendering) it checks the config all the same and
+ * returns a no-op handle: no listener, timer or wasm load; `getSession()` is `null`, `flush()` and
+ * `shutdown()` resolve.
  */
 export function init(config: RumConfig): Rum;
 

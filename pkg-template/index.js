@@ -21,6 +21,43 @@ const RULES = [
 const KNOWN = new Set(RULES.map((r) => r[0]));
 
 const isRegExp = (v) => Object.prototype.toString.call(v) === '[object RegExp]';
+// config.url: an absolute http(s) URL, or a path on the page's origin (a same-origin collector).
+const isUrl = (v) => {
+  try {
+    return /^(\/|https?:\/\/)\S*$/i.test(v) && !!new URL(v, 'http://x');
+  } catch {
+    return false;
+  }
+};
+
+/** The known key an unknown `path` was likely meant as: a sibling at most a third of its letters
+ * away (edit distance, any case), or the same name elsewhere. */
+function near(path) {
+  const dot = path.lastIndexOf('.');
+  const name = path.slice(dot + 1).toLowerCase();
+  let best, least = Math.max(1, name.length / 3);
+  for (const k of KNOWN) {
+    const at = k.lastIndexOf('.');
+    const other = k.slice(at + 1).toLowerCase();
+    let d = other == name ? 0 : least + 1;
+    if (d && at == dot && k.startsWith(path.slice(0, dot + 1))) {
+      // One row of the Levenshtein table at a time.
+      const row = [...other, 0].map((_, j) => j);
+      for (const c of name) {
+        let diagonal = row[0]++;
+        for (let j = 1; j < row.length; j++) {
+          const up = row[j];
+          row[j] = Math.min(up + 1, row[j - 1] + 1, diagonal + (c != other[j - 1]));
+          diagonal = up;
+        }
+      }
+      d = row[other.length];
+    }
+    if (d <= least) [best, least] = [k, d];
+  }
+  return best;
+}
+
 const unreadable = (key) => new TypeError(`wasm-rum: ${key} cannot be read (a getter or Proxy threw)`);
 
 /** The problem with one config value, or undefined. */
@@ -37,9 +74,11 @@ function check(v, type, required, range, key) {
       return new TypeError(`wasm-rum: ${key} must be ` + (type[1] === O ? 'a string or URL' : type.map((t) => `'${t}'`).join(' or ')));
     }
   } else if (typeof v !== type || (type === O && Array.isArray(v)) || (type === N && Number.isNaN(v))) {
-    return new TypeError(`wasm-rum: ${key} must be a ${type}`);
+    return new TypeError(`wasm-rum: ${key} must be a${type === O ? 'n' : ''} ${type}`);
   } else if (required && type === S && !v) {
     return new TypeError(`wasm-rum: ${key} is required (a non-empty string)`);
+  } else if (key == 'config.url' && !isUrl(v)) {
+    return new TypeError(`wasm-rum: ${key} must be an absolute http(s) URL or a path starting with /`);
   } else if (range && !(v >= range[0] && v <= range[1])) {
     return new RangeError(`wasm-rum: ${key} must be between ${range[0]} and ${range[1]}`);
   }
@@ -96,7 +135,10 @@ function readConfig(config) {
     }
     for (const k of keys) {
       const p = path ? path + '.' + k : k;
-      if (!KNOWN.has(p)) console.warn(`wasm-rum: unknown config key config.${p} is ignored`);
+      if (!KNOWN.has(p)) {
+        const like = near(p);
+        console.warn(`wasm-rum: config.${p} is not a known key; ` + (like ? `did you mean config.${like}?` : 'it is ignored'));
+      }
     }
   }
   return out;
@@ -187,8 +229,23 @@ export function describeError(e, type) {
 
 let current = null;
 
-/** Starts wasm-rum and returns its handle; a second call returns the first handle. */
+const none = () => {};
+const done = () => Promise.resolve();
+// On the server (or a partial window shim): the handle does nothing and never throws.
+const inert = {
+  pushEvent: none, pushLog: none, pushMeasurement: none, pushError: none, setUser: none, setView: none,
+  getSession: () => null, pause: none, resume: none, flush: done, shutdown: done,
+};
+
+/**
+ * Starts wasm-rum and returns its handle; a second call returns the first handle. On the server
+ * the config is checked all the same, and the handle is a no-op: no listener, timer or wasm load.
+ */
 export function init(pageConfig) {
+  if (typeof window > 'u' || typeof document > 'u' || typeof addEventListener != F) {
+    readConfig(pageConfig);
+    return inert;
+  }
   if (current) {
     if (!current.warned) {
       current.warned = true;
@@ -466,7 +523,18 @@ export function init(pageConfig) {
   current = { handle, warned: false };
 
   const wasmUrl = config.wasmUrl || new URL('./wasm_rum_bg.wasm', import.meta.url);
-  load({ module_or_path: wasmUrl })
+  // A .wasm served as application/wasm streams; any other answer is read and checked for wasm's
+  // first bytes, so a dev server's HTML fallback is named instead of failing on a "magic word".
+  fetch(wasmUrl)
+    .then(async (r) => {
+      const type = r.headers.get('content-type') || 'no content-type';
+      if (r.ok && type == 'application/wasm') return r;
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      if (r.ok && bytes.slice(0, 4).join() == '0,97,115,109') return bytes;
+      throw Error(`${r.url} answered ${r.status} ${type}${bytes[0] == 60 ? ' (HTML)' : ''}, not wasm. Vite dev:`
+        + ` optimizeDeps: { exclude: ['wasm-rum'] }, or init({ wasmUrl }) with import wasmUrl from 'wasm-rum/wasm_rum_bg.wasm?url'`);
+    })
+    .then((m) => load({ module_or_path: m }))
     .then(() => {
       agent = start(wasmConfig, host);
       removeEventListener('error', onError);

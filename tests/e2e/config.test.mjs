@@ -41,3 +41,28 @@ test('validateConfig: a value that cannot be read (a throwing getter, a Proxy wh
     assert.throws(() => validateConfig(config), (e) => e instanceof TypeError && e.message === `wasm-rum: ${key} cannot be read (a getter or Proxy threw)`, key);
   }
 });
+
+test('validateConfig: an unknown key is one console.warn at any depth, with "did you mean" when a known key is close', () => {
+  const warnings = [];
+  const warn = console.warn;
+  console.warn = (...a) => warnings.push(a.join(' '));
+  try {
+    validateConfig({
+      url: '/collect', app: { name: 'shop', verson: '1' }, debg: true, apikey: 'k', samplingRate: 0.5, colour: 'red',
+      sessionTracking: { sampleRate: 0.5 }, batching: { sendTimeOut: 10 }, tracing: { propagateTraceHeaderCorsUrl: [] },
+      user: { id: 'u', attributes: { anything: 'goes' } },
+    });
+  } finally {
+    console.warn = warn;
+  }
+  assert.deepEqual(warnings.sort(), [
+    'wasm-rum: config.apikey is not a known key; did you mean config.apiKey?',
+    'wasm-rum: config.app.verson is not a known key; did you mean config.app.version?',
+    'wasm-rum: config.batching.sendTimeOut is not a known key; did you mean config.batching.sendTimeout?',
+    'wasm-rum: config.colour is not a known key; it is ignored',
+    'wasm-rum: config.debg is not a known key; did you mean config.debug?',
+    'wasm-rum: config.samplingRate is not a known key; did you mean config.sessionTracking.samplingRate?',
+    'wasm-rum: config.sessionTracking.sampleRate is not a known key; did you mean config.sessionTracking.samplingRate?',
+    'wasm-rum: config.tracing.propagateTraceHeaderCorsUrl is not a known key; did you mean config.tracing.propagateTraceHeaderCorsUrls?',
+  ]);
+});
