@@ -170,6 +170,8 @@ pub struct AppState {
 impl AppState {
     /// Opens the sinks named by `args` and starts their tasks (inside a tokio runtime).
     pub fn new(args: Args) -> std::io::Result<AppState> {
+        // https for source-map downloads (and Loki, OTLP): reqwest is built without a provider.
+        sourcemaps::install_tls_provider();
         let mut metrics = Metrics::new(metrics::Caps {
             routes: args.routes.clone(),
             pages: args.max_pages,

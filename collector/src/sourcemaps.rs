@@ -290,6 +290,7 @@ pub struct SourceMaps {
 impl SourceMaps {
     /// Builds the lookup and registers `rum_sourcemap_lookups_total{result}`.
     pub fn new(flags: &Flags, registry: &mut Registry) -> SourceMaps {
+        install_tls_provider();
         let origins = Origins(if flags.download {
             flags.origins.clone()
         } else {
@@ -504,6 +505,12 @@ impl SourceMaps {
             .await
             .unwrap_or(Err(Failure::Timeout))
     }
+}
+
+/// Installs ring as the process's TLS crypto provider (once; later calls do nothing), which
+/// every HTTPS client of the collector uses.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// Parses a map off the async threads (a big map takes a while).
