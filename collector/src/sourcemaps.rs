@@ -393,12 +393,12 @@ impl SourceMaps {
             .map(|f| self.locate(&f.filename, &release))
             .collect();
         let mut distinct: Vec<&Located> = Vec::new();
+        // Bounded before comparing: a payload of 100 000 distinct URLs costs no quadratic scan.
         for l in located.iter().flatten() {
-            if !distinct.contains(&l) {
+            if distinct.len() < MAX_SCRIPTS_PER_PAYLOAD && !distinct.contains(&l) {
                 distinct.push(l);
             }
         }
-        distinct.truncate(MAX_SCRIPTS_PER_PAYLOAD);
         let loads = futures_util::future::join_all(distinct.iter().map(|l| self.load(l))).await;
         let loaded: HashMap<String, Entry> = distinct.iter().map(|l| l.key()).zip(loads).collect();
         for (frame, where_) in frames.into_iter().zip(&located) {
@@ -1064,6 +1064,35 @@ mod tests {
     fn the_cache_weighs_what_it_holds() {
         let l = loaded(true);
         assert!(l.weight as usize > sample().0.len() + sample().1.len());
+    }
+
+    #[tokio::test]
+    async fn at_most_sixteen_scripts_are_looked_up_per_payload() {
+        let mut registry = Registry::default();
+        let flags = Flags {
+            dirs: vec![DirRule::parse("https://x.test/=/nonexistent-wasm-rum-maps").unwrap()],
+            ..Flags::default()
+        };
+        let m = SourceMaps::new(&flags, &mut registry);
+        let frames: Vec<String> = (0..20)
+            .map(|i| format!(r#"{{"filename":"https://x.test/s{i}.js","lineno":1,"colno":1}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"exceptions":[{{"type":"E","stacktrace":{{"frames":[{}]}}}}]}}"#,
+            frames.join(",")
+        );
+        let mut p = crate::payload::decode(body.as_bytes()).unwrap();
+        m.map_payload(&mut p).await;
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        assert!(
+            text.contains(r#"rum_sourcemap_lookups_total{result="missing"} 16"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"rum_sourcemap_lookups_total{result="skipped"} 4"#),
+            "{text}"
+        );
     }
 
     #[tokio::test]
