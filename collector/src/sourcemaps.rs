@@ -1067,6 +1067,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_cache_keeps_the_least_recently_used_maps_within_its_bytes() {
+        let tmp = std::env::temp_dir().join(format!("wasm-rum-sm-lru-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        let (minified, json) = sample();
+        for name in ["a", "b", "c"] {
+            std::fs::write(tmp.join(format!("{name}.js")), &minified).unwrap();
+            std::fs::write(tmp.join(format!("{name}.js.map")), &json).unwrap();
+        }
+        let one = u64::from(loaded(true).weight);
+        let m = maps(Flags {
+            dirs: vec![DirRule::parse(&format!("https://x.test/={}", tmp.display())).unwrap()],
+            cache_bytes: one * 2 + one / 2,
+            ..Flags::default()
+        });
+        let key = |n: &str| m.locate(&format!("https://x.test/{n}.js"), "").unwrap();
+        for n in ["a", "b", "a", "c"] {
+            assert!(m.load(&key(n)).await.is_ok());
+            m.cache.run_pending_tasks().await;
+        }
+        // Room for two: `b`, used least recently, made room for `c`.
+        assert!(m.cache.contains_key(&key("a").key()));
+        assert!(!m.cache.contains_key(&key("b").key()));
+        assert!(m.cache.contains_key(&key("c").key()));
+        assert!(m.cache.weighted_size() <= one * 2 + one / 2);
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+
+    #[tokio::test]
     async fn at_most_sixteen_scripts_are_looked_up_per_payload() {
         let mut registry = Registry::default();
         let flags = Flags {
