@@ -202,3 +202,149 @@ async fn a_huge_slow_or_missing_map_leaves_the_frame_and_the_payload_is_accepted
     }
     c.stop();
 }
+
+type Hits = Arc<Mutex<Vec<String>>>;
+/// A route: path, status, one extra header, body.
+type Route = (&'static str, u16, Option<(&'static str, String)>, String);
+
+/// Serves `routes` (path → (status, extra header, body)) and records each path asked for.
+async fn site(routes: Vec<Route>) -> (String, Hits) {
+    let hits: Hits = Arc::default();
+    let h = hits.clone();
+    let routes = Arc::new(routes);
+    let app = Router::new().fallback(move |uri: axum::http::Uri| {
+        let (h, routes) = (h.clone(), routes.clone());
+        async move {
+            h.lock().unwrap().push(uri.path().to_string());
+            match routes.iter().find(|r| r.0 == uri.path()) {
+                Some((_, status, header, body)) => {
+                    let mut r = axum::response::Response::new(axum::body::Body::from(body.clone()));
+                    *r.status_mut() = axum::http::StatusCode::from_u16(*status).unwrap();
+                    if let Some((k, v)) = header {
+                        r.headers_mut().insert(*k, v.parse().unwrap());
+                    }
+                    r
+                }
+                None => {
+                    let mut r = axum::response::Response::new(axum::body::Body::empty());
+                    *r.status_mut() = axum::http::StatusCode::NOT_FOUND;
+                    r
+                }
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), hits)
+}
+
+#[tokio::test]
+async fn the_map_is_found_by_dot_map_data_urls_and_redirects_only_within_allowed_origins() {
+    let (minified, json) = bundle();
+    let (other, other_hits) = site(vec![("/x.map", 200, None, json.clone())]).await;
+    let data = format!(
+        "data:application/json;base64,{}",
+        base64_encode(json.as_bytes())
+    );
+    let (shop, shop_hits) = site(vec![
+        // No comment: `<script>.map`.
+        ("/plain.js", 200, None, minified.clone()),
+        ("/plain.js.map", 200, None, json.clone()),
+        // A data: URL: no map request.
+        (
+            "/inline.js",
+            200,
+            None,
+            format!("{minified}//# sourceMappingURL={data}\n"),
+        ),
+        // A redirect within the origin is followed.
+        (
+            "/moved.js",
+            200,
+            None,
+            format!("{minified}//# sourceMappingURL=maps/moved.map\n"),
+        ),
+        (
+            "/maps/moved.map",
+            302,
+            Some(("location", "/real.map".into())),
+            String::new(),
+        ),
+        ("/real.map", 200, None, json.clone()),
+        // A redirect to another origin is not.
+        (
+            "/away.js",
+            200,
+            None,
+            format!("{minified}//# sourceMappingURL=/away.map\n"),
+        ),
+        (
+            "/away.map",
+            302,
+            Some(("location", format!("{other}/x.map"))),
+            String::new(),
+        ),
+        // A comment naming another origin is not fetched either.
+        (
+            "/elsewhere.js",
+            200,
+            None,
+            format!("{minified}//# sourceMappingURL={other}/x.map\n"),
+        ),
+    ])
+    .await;
+    let c = Collector::start(&["--sourcemaps-download", "--sourcemaps-origin", &shop]);
+    for (file, mapped) in [
+        ("plain.js", true),
+        ("inline.js", true),
+        ("moved.js", true),
+        ("away.js", false),
+        ("elsewhere.js", false),
+    ] {
+        assert_eq!(
+            post_payload(&c, &payload(&format!("{shop}/{file}"), "")).await,
+            202
+        );
+        let lines = c.lines();
+        let stack = lines.last().unwrap()["stacktrace"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            stack.contains("at inner (src/cart.ts:3:5)"),
+            mapped,
+            "{file}: {stack}"
+        );
+    }
+    assert_eq!(*other_hits.lock().unwrap(), Vec::<String>::new());
+    let hits = shop_hits.lock().unwrap().clone();
+    assert!(!hits.iter().any(|h| h == "/inline.js.map"), "{hits:?}");
+    assert!(hits.contains(&"/real.map".to_string()), "{hits:?}");
+    let s = scrape(&c).await;
+    assert_eq!(
+        sample(
+            &s,
+            "rum_sourcemap_lookups_total",
+            &[("result", "not_allowed")]
+        ),
+        Some(2.0)
+    );
+    c.stop();
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |a, b| (a << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
