@@ -117,9 +117,12 @@ function assertMapped(frame) {
   assert.equal(frame.fn, 'totalOf');
 }
 
-/** The exception payload the agent sent, as it was posted (for replays). */
-function sentBody(collector) {
-  const r = collector.requests().find((q) => q.body.exceptions?.some((e) => e.type === 'RangeError'));
+/**
+ * The exception payload the agent sent, as it was posted (for replays), once the dump file has it
+ * (its sink writes apart from the log file's).
+ */
+async function sentBody(collector) {
+  const r = await waitFor(() => collector.requests().find((q) => q.body.exceptions?.some((e) => e.type === 'RangeError')), { what: 'the RangeError request in the dump' });
   return { ...r.body, logs: [], measurements: [], events: [], traces: undefined };
 }
 
@@ -175,7 +178,7 @@ test('directory mode maps with the release\'s hidden map and sends no request to
     assertMapped(topFrame(line));
     assert.deepEqual(shop.requests, []);
     // Another release has no folder: the frame stays minified.
-    const other = sentBody(collector);
+    const other = await sentBody(collector);
     other.meta.app.release = '9.9.9';
     other.exceptions = other.exceptions.map((e) => ({ ...e, value: 'other release' }));
     assert.equal(await post(collector, other), 202);
@@ -193,7 +196,7 @@ test('a corrupt map leaves the frame unmapped and the payload is still accepted 
   try {
     const line = await throwInChromium(shop, collector);
     assert.equal(topFrame(line).file, `${shop.origin}/assets/app.js?v=7`);
-    const replay = sentBody(collector);
+    const replay = await sentBody(collector);
     replay.exceptions = replay.exceptions.map((e) => ({ ...e, value: 'replayed' }));
     assert.equal(await post(collector, replay), 202);
     await waitFor(() => collector.logs().find((l) => l.value === 'replayed'), { what: 'the replayed line' });
@@ -214,7 +217,7 @@ test('twenty concurrent errors from one script fetch it and its map at most twic
   let body;
   try {
     await throwInChromium(shop, capture);
-    body = sentBody(capture);
+    body = await sentBody(capture);
   } finally {
     await capture.stop();
   }
