@@ -570,7 +570,7 @@ fn source_mapping_url(script: &str) -> Option<&str> {
 /// Rewrites one frame to its original source, line, column and function, or leaves it.
 fn map_frame(loaded: &Loaded, frame: &mut Frame) -> Result<(), Failure> {
     let (Ok(line), Ok(col)) = (
-        u32::try_from(frame.lineno - 1),
+        u32::try_from(frame.lineno.saturating_sub(1)),
         u32::try_from(frame.colno.max(1) - 1),
     ) else {
         return Err(Failure::NoMapping);
@@ -1039,6 +1039,15 @@ mod tests {
         );
         let mut f = frame("r", 0, 0);
         assert_eq!(map_frame(&loaded(true), &mut f), Err(Failure::NoMapping));
+        for (line, col) in [
+            (i64::MIN, i64::MIN),
+            (i64::MAX, i64::MAX),
+            (-1, 5),
+            (1, i64::MIN),
+        ] {
+            let mut f = frame("r", line, col);
+            let _ = map_frame(&loaded(true), &mut f);
+        }
     }
 
     #[test]
