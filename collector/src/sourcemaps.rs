@@ -1069,6 +1069,14 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text (sourcesContent is the sender's site's) and any position: no panic.
+        #[test]
+        fn enclosing_function_never_panics(src in "[a-z(){}=>:;,.*<>/\\\"' \n\u{e9}\u{1F600}]{0,200}", line in 0u32..12, col in 0u32..80) {
+            let _ = enclosing_function(&src, line, col);
+        }
+    }
+
     #[test]
     fn the_cache_weighs_what_it_holds() {
         let l = loaded(true);
