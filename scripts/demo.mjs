@@ -8,7 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, readFileSync, statSync, readdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, extname } from 'node:path';
+import { join, extname, resolve, relative, dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ROOT, startCollector, launchBrowser, waitFor, parseMetrics } from '../tests/e2e/harness.mjs';
 
@@ -33,6 +33,14 @@ const work = mkdtempSync(join(tmpdir(), 'wasm-rum-demo-'));
 const pageTraces = [];
 const APP = join(ROOT, 'examples', 'demo-app');
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json' };
+// The shop's script is served as production serves it: bundled and minified by esbuild, with a
+// map beside it (`//# sourceMappingURL=app.js.map`), whose sources are named from the repo root.
+const dist = join(work, 'dist');
+execFileSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), [join(APP, 'app.js'), '--bundle', '--minify', '--sourcemap', '--format=esm', '--external:/pkg/index.js', `--outfile=${join(dist, 'app.js')}`], { stdio: 'pipe' });
+const mapFile = join(dist, 'app.js.map');
+const map = JSON.parse(readFileSync(mapFile, 'utf8'));
+map.sources = map.sources.map((s) => relative(ROOT, resolve(dirname(mapFile), s)));
+writeFileSync(mapFile, JSON.stringify(map));
 let config = {};
 const site = createServer((req, res) => {
   const path = new URL(req.url, 'http://x').pathname;
@@ -45,14 +53,16 @@ const site = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html', 'server-timing': `traceparent;desc=${tp}` });
     return res.end(html);
   }
-  const file = path.startsWith('/pkg/') ? join(ROOT, path) : join(APP, path);
-  if (!file.startsWith(ROOT) || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404); return res.end(); }
+  const bundled = ['/app.js', '/app.js.map'].includes(path);
+  const file = path.startsWith('/pkg/') ? join(ROOT, path) : bundled ? join(dist, path) : join(APP, path);
+  if (!(bundled || file.startsWith(ROOT)) || !existsSync(file) || !statSync(file).isFile()) { res.writeHead(404); return res.end(); }
   res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream' });
   res.end(readFileSync(file));
 });
 await new Promise((r) => site.listen(0, '127.0.0.1', r));
 const siteOrigin = `http://127.0.0.1:${site.address().port}`;
-const collector = await startCollector();
+// The collector maps the frames of the shop's minified script with its map (download mode).
+const collector = await startCollector({ args: ['--sourcemaps-download', '--sourcemaps-origin', siteOrigin] });
 const apiLog = join(work, 'api.jsonl');
 const api = spawn(join(ROOT, 'target', 'debug', 'demo-api'), ['--listen', '127.0.0.1:0', '--allow-origin', siteOrigin, '--log-file', apiLog], { stdio: ['ignore', 'pipe', 'inherit'] });
 const apiOrigin = await new Promise((resolve, reject) => {
@@ -194,6 +204,11 @@ for (const e of exceptions) {
   log(`  ${e.type}: ${e.value}\n      at ${f ? `${f.function || '?'} (${f.filename}:${f.lineno}:${f.colno})` : 'no frames'}   session ${e.meta.session.id} sampled=${e.meta.session.attributes?.isSampled}`);
 }
 if (exceptions.length < 2) fail(`expected the thrown error from both sessions, got ${exceptions.length}`);
+// The collector's lines carry the frames mapped with the shop's source map.
+const mappedTop = (l) => (/\n {2}at (.*)/.exec(l.stacktrace || '') || [])[1];
+const mapped = await waitFor(() => { const l = collector.logs().filter((x) => x.kind === 'exception'); return l.length >= exceptions.length ? l : null; }, { what: 'exception lines' }).catch(() => []);
+for (const l of mapped) log(`  mapped by the collector: ${l.type}: ${l.value}\n      at ${mappedTop(l)}`);
+if (!mapped.some((l) => /^applyCoupon \(examples\/demo-app\/app\.js:\d+:\d+\)$/.test(mappedTop(l) || ''))) fail('the collector did not map the top frame to applyCoupon in examples/demo-app/app.js');
 
 log('\n== API calls: trace id seen by the browser, the collector and the API');
 const spans = collector.spans();

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod payload;
 pub mod serve;
 pub mod sinks;
+pub mod sourcemaps;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
@@ -119,10 +120,13 @@ pub struct Args {
     /// count under the pattern, the same on every replica, outside `--max-pages`.
     #[arg(long = "route", value_parser = metrics::RoutePattern::parse)]
     pub routes: Vec<metrics::RoutePattern>,
+    /// The `--sourcemaps-*` flags (download and directory modes).
+    #[command(flatten)]
+    pub sourcemaps: sourcemaps::Flags,
 }
 
 /// Parses a flag given in seconds (decimals allowed: `0.5`).
-fn seconds(s: &str) -> Result<Duration, String> {
+pub(crate) fn seconds(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
@@ -159,12 +163,15 @@ pub struct AppState {
     pub args: Args,
     pub metrics: Metrics,
     pub sinks: Sinks,
+    pub sourcemaps: sourcemaps::SourceMaps,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
 impl AppState {
     /// Opens the sinks named by `args` and starts their tasks (inside a tokio runtime).
     pub fn new(args: Args) -> std::io::Result<AppState> {
+        // https for source-map downloads (and Loki, OTLP): reqwest is built without a provider.
+        sourcemaps::install_tls_provider();
         let mut metrics = Metrics::new(metrics::Caps {
             routes: args.routes.clone(),
             pages: args.max_pages,
@@ -189,9 +196,11 @@ impl AppState {
             },
             sink_metrics,
         )?;
+        let sourcemaps = sourcemaps::SourceMaps::new(&args.sourcemaps, &mut metrics.registry);
         Ok(AppState {
             metrics,
             sinks,
+            sourcemaps,
             buckets: Mutex::new(HashMap::new()),
             args,
         })
@@ -497,7 +506,9 @@ async fn handle_collect(
 }
 
 /// Turns an accepted payload into lines, series and traces.
-pub async fn ingest(state: &Shared, p: payload::Payload, raw: &[u8]) {
+pub async fn ingest(state: &Shared, mut p: payload::Payload, raw: &[u8]) {
+    // Frames of minified bundles become the developer's own (a missing map leaves them).
+    state.sourcemaps.map_payload(&mut p).await;
     // The label value; lines keep the sender's name in `app_name`.
     let app = state.metrics.app(&p.meta.app.name);
     let budget = &mut LogBudget::for_body(raw.len());

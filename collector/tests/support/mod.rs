@@ -183,6 +183,8 @@ fn rand_suffix() -> u64 {
 }
 
 pub fn client() -> reqwest::Client {
+    // reqwest is built with rustls and no provider of its own: the collector installs ring.
+    wasm_rum_collector::sourcemaps::install_tls_provider();
     reqwest::Client::new()
 }
 
