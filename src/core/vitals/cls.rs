@@ -68,10 +68,11 @@ impl Cls {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn shift(value: f64, start_time: f64) -> LayoutShift {
+    /// A shift with no recent input and no target (also for core::vitals::page's tests).
+    pub fn shift(value: f64, start_time: f64) -> LayoutShift {
         LayoutShift {
             value,
             start_time,

@@ -430,6 +430,7 @@ impl Vitals {
 
 #[cfg(test)]
 mod tests {
+    use super::super::cls::tests::shift;
     use super::*;
 
     struct Page {
@@ -461,15 +462,6 @@ mod tests {
                 _ => None,
             })
             .collect()
-    }
-
-    fn shift(value: f64, start_time: f64) -> LayoutShift {
-        LayoutShift {
-            value,
-            start_time,
-            had_recent_input: false,
-            target: String::new(),
-        }
     }
 
     #[test]
