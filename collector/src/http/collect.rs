@@ -12,11 +12,11 @@ pub async fn collect(
     State(state): State<Shared>,
     intake: Intake,
 ) -> Result<(StatusCode, &'static str), Refusal> {
-    let (mut p, trimmed) = payload::decode_with_limit(&intake.decoded, state.args.max_items)?;
+    let (mut p, trimmed) = payload::decode_with_limit(&intake.decoded, state.settings.max_items)?;
     state.metrics.truncated("stack_frames", trimmed.frames);
     state
         .metrics
-        .truncated("string", p.truncate_strings(state.args.max_string));
+        .truncated("string", p.truncate_strings(state.settings.max_string));
     state.metrics.dropped_n("empty", p.drop_empty());
     // Keyed by the capped app alone: a new environment (or app name past the cap) cannot
     // escape the limit, and the buckets are bounded by `--max-apps`.

@@ -17,7 +17,7 @@ fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> 
     let origin = headers.get(header::ORIGIN)?;
     let o = origin.to_str().ok()?;
     state
-        .args
+        .settings
         .cors_origins
         .iter()
         .any(|a| a == "*" || a == o)
@@ -26,7 +26,7 @@ fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> 
 
 /// CORS as Alloy does it: only when origins are configured, with exactly its allowed headers.
 pub(super) async fn cors(State(state): State<Shared>, req: Request, next: Next) -> Response {
-    if state.args.cors_origins.is_empty() {
+    if state.settings.cors_origins.is_empty() {
         return next.run(req).await;
     }
     let origin = allowed_origin(&state, req.headers());

@@ -76,7 +76,7 @@ fn check_api_key(
     headers: &HeaderMap,
     path_key: Option<String>,
 ) -> Result<(), Refusal> {
-    let Some(expected) = state.args.api_key.as_ref() else {
+    let Some(expected) = state.settings.api_key.as_ref() else {
         return Ok(());
     };
     let given = headers
@@ -116,7 +116,7 @@ async fn read_body(
     headers: &HeaderMap,
     body: axum::body::Body,
 ) -> Result<(usize, Vec<u8>), Refusal> {
-    let max = state.args.max_body;
+    let max = state.settings.max_body;
     let raw: Bytes = axum::body::to_bytes(body, max)
         .await
         .map_err(|_| Refusal::TooLarge {

@@ -52,7 +52,7 @@ pub fn router(state: Shared) -> Router {
         .route("/collect/{key}", collect())
         .route("/metrics/web-vitals", web_vitals())
         .route("/metrics/web-vitals/{key}", web_vitals());
-    let routes = if state.args.metrics_listen.is_none() {
+    let routes = if state.settings.metrics_listen.is_none() {
         routes.route("/metrics", get(metrics::metrics_text))
     } else {
         routes

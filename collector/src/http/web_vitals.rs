@@ -53,7 +53,7 @@ pub async fn web_vitals(
     } else {
         serde_json::Value::Array(vec![value])
     };
-    let max_items = state.args.max_items;
+    let max_items = state.settings.max_items;
     if list.as_array().is_some_and(|l| l.len() > max_items) {
         return Err(Refusal::TooManyItems {
             max: max_items,
@@ -62,7 +62,7 @@ pub async fn web_vitals(
     }
     let mut reports: Vec<PlainVital> = serde_json::from_value(list)
         .map_err(|e| Refusal::Invalid(format!("invalid web-vitals report: {e}")))?;
-    let max = state.args.max_string;
+    let max = state.settings.max_string;
     let cut: usize = reports
         .iter_mut()
         .flat_map(|r| {

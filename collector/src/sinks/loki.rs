@@ -1,7 +1,7 @@
 //! Loki's push API (`/loki/api/v1/push`, JSON): lines batched for up to a second (at most
 //! `BATCH` per push), streams grouped by their labels.
 
-use super::{run_http, Inbox, SinkSettings};
+use super::{run_http, Inbox};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::oneshot;
 
@@ -69,14 +69,13 @@ fn encode(batch: Vec<LokiLine>) -> Vec<u8> {
 pub(super) fn spawn(
     base: &str,
     client: reqwest::Client,
-    settings: &SinkSettings,
+    retry_for: Duration,
     inbox: Inbox<LokiLine>,
 ) -> oneshot::Receiver<()> {
     let url = format!("{}/loki/api/v1/push", base.trim_end_matches('/'));
     let (done, finished) = oneshot::channel();
-    let settings = settings.clone();
     tokio::spawn(async move {
-        run_http(inbox, client, url, settings, BATCH, WAIT, encode).await;
+        run_http(inbox, client, url, retry_for, BATCH, WAIT, encode).await;
         let _ = done.send(());
     });
     finished

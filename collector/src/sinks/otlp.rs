@@ -1,7 +1,7 @@
 //! OTLP/HTTP traces (`{endpoint}/v1/traces`, JSON): the `resourceSpans` of several payloads go
 //! out in one `ExportTraceServiceRequest`, batched for up to 200 ms.
 
-use super::{run_http, Inbox, SinkSettings};
+use super::{run_http, Inbox};
 use std::time::Duration;
 use tokio::sync::oneshot;
 
@@ -37,14 +37,13 @@ fn encode(batch: Vec<Vec<u8>>) -> Vec<u8> {
 pub(super) fn spawn(
     base: &str,
     client: reqwest::Client,
-    settings: &SinkSettings,
+    retry_for: Duration,
     inbox: Inbox<Vec<u8>>,
 ) -> oneshot::Receiver<()> {
     let url = format!("{}/v1/traces", base.trim_end_matches('/'));
     let (done, finished) = oneshot::channel();
-    let settings = settings.clone();
     tokio::spawn(async move {
-        run_http(inbox, client, url, settings, BATCH, WAIT, encode).await;
+        run_http(inbox, client, url, retry_for, BATCH, WAIT, encode).await;
         let _ = done.send(());
     });
     finished
