@@ -70,7 +70,7 @@ async fn slow_socket(
 
 /// Starts `counts` slow sockets of each kind; returns (opened, closed) counters.
 fn open_slow(c: &Collector, counts: &[(Slow, usize)]) -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
-    let addr: SocketAddr = c.base.trim_start_matches("http://").parse().unwrap();
+    let addr: SocketAddr = c.host().parse().unwrap();
     let opened = Arc::new(AtomicUsize::new(0));
     let closed = Arc::new(AtomicUsize::new(0));
     for &(kind, n) in counts {

@@ -306,8 +306,9 @@ impl Sinks {
             (Some(url), Some(client)) => {
                 names.push("loki");
                 let (q, inbox) = queue("loki", settings, &metrics, &shutdown);
-                finished.push(loki::spawn(
+                finished.push(spawn_http(
                     url,
+                    loki::ENDPOINT,
                     client.clone(),
                     settings.sink_retry_for,
                     inbox,
@@ -320,8 +321,9 @@ impl Sinks {
             (Some(url), Some(client)) => {
                 names.push("otlp");
                 let (q, inbox) = queue("otlp", settings, &metrics, &shutdown);
-                finished.push(otlp::spawn(
+                finished.push(spawn_http(
                     url,
+                    otlp::ENDPOINT,
                     client.clone(),
                     settings.sink_retry_for,
                     inbox,
@@ -480,17 +482,46 @@ async fn deliver<T>(
     }
 }
 
-/// The loop every HTTP sink runs: take a batch (up to `max` items, waiting at most `wait` after
-/// the first), post it, count the outcome; at shutdown, post what is queued once, then stop.
+/// What tells one HTTP sink (Loki, OTLP) from another: the path appended to its base URL, how
+/// it batches, how a batch becomes a body.
+struct Endpoint<T> {
+    path: &'static str,
+    /// Items in one post at most.
+    batch: usize,
+    /// How long a post waits for more items after the first.
+    wait: Duration,
+    encode: fn(Vec<T>) -> Vec<u8>,
+}
+
+/// Starts an HTTP sink's task posting to `base` + the endpoint's path; the receiver resolves
+/// when the task has finished (at shutdown).
+fn spawn_http<T: Send + 'static>(
+    base: &str,
+    endpoint: Endpoint<T>,
+    client: reqwest::Client,
+    retry_for: Duration,
+    inbox: Inbox<T>,
+) -> oneshot::Receiver<()> {
+    let url = format!("{}{}", base.trim_end_matches('/'), endpoint.path);
+    let (done, finished) = oneshot::channel();
+    tokio::spawn(async move {
+        run_http(inbox, client, url, retry_for, endpoint).await;
+        let _ = done.send(());
+    });
+    finished
+}
+
+/// The loop every HTTP sink runs: take a batch (up to `batch` items, waiting at most `wait`
+/// after the first), post it with the one retry loop ([`deliver`]), count the outcome; at
+/// shutdown, post what is queued once, then stop.
 async fn run_http<T>(
     mut inbox: Inbox<T>,
     client: reqwest::Client,
     url: String,
     retry_for: Duration,
-    max: usize,
-    wait: Duration,
-    encode: fn(Vec<T>) -> Vec<u8>,
+    endpoint: Endpoint<T>,
 ) {
+    let (max, wait) = (endpoint.batch, endpoint.wait);
     loop {
         let (batch, weight) = match inbox.next().await {
             Some(first) => {
@@ -530,7 +561,7 @@ async fn run_http<T>(
                 (batch, weight)
             }
         };
-        let body = Bytes::from(encode(batch));
+        let body = Bytes::from((endpoint.encode)(batch));
         let outcome = deliver(&mut inbox, &client, &url, &body, retry_for).await;
         if let Some(reason) = outcome {
             tracing::warn!(
