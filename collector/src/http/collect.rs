@@ -2,16 +2,22 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
-use super::error::Refusal;
+use super::error::{answer, Refusal};
 use super::intake::Intake;
 use super::Shared;
 use crate::{lines, metrics, payload, LogBudget};
 
-pub async fn collect(
-    State(state): State<Shared>,
-    intake: Intake,
-) -> Result<(StatusCode, &'static str), Refusal> {
+pub async fn collect(State(state): State<Shared>, intake: Result<Intake, Refusal>) -> Response {
+    let outcome = match intake {
+        Ok(intake) => accept(&state, intake).await,
+        Err(e) => Err(e),
+    };
+    answer(&state.metrics, outcome)
+}
+
+async fn accept(state: &Shared, intake: Intake) -> Result<Response, Refusal> {
     let (mut p, trimmed) = payload::decode_with_limit(&intake.decoded, state.settings.max_items)?;
     state.metrics.truncated("stack_frames", trimmed.frames);
     state
@@ -20,10 +26,10 @@ pub async fn collect(
     state.metrics.dropped_n("empty", p.drop_empty());
     // Keyed by the capped app alone: a new environment (or app name past the cap) cannot
     // escape the limit, and the buckets are bounded by `--max-apps`.
-    intake.admit(&state, "/collect", &[state.metrics.app(&p.meta.app.name)])?;
-    ingest(&state, p, &intake.decoded).await;
+    intake.admit(state, "/collect", &[state.metrics.app(&p.meta.app.name)])?;
+    ingest(state, p, &intake.decoded).await;
     state.metrics.payload("accepted", "");
-    Ok((StatusCode::ACCEPTED, "ok"))
+    Ok((StatusCode::ACCEPTED, "ok").into_response())
 }
 
 /// Turns an accepted payload into lines, series and traces.

@@ -1,11 +1,12 @@
 //! The one error type of the routes: every refusal a sender can get, with its status, the
-//! `reason` label it is counted under (`rum_payloads_total{result="rejected", reason}`) and the
-//! sentence of its plain-text body.
+//! `reason` label it is counted under (`rum_payloads_total{result="rejected", reason}`, by
+//! [`answer`]) and the sentence of its plain-text body.
 
 use axum::extract::rejection::PathRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::metrics::Metrics;
 use crate::payload::DecodeError;
 
 /// Why a payload was refused.
@@ -30,10 +31,6 @@ pub enum Refusal {
     /// The app's rate limit is spent: try again in `retry_after` seconds.
     RateLimited { retry_after: u64 },
 }
-
-/// Left in a refusal's response so that the counting layer knows its reason.
-#[derive(Clone, Copy, Debug)]
-pub struct Rejected(pub &'static str);
 
 impl Refusal {
     fn status(&self) -> StatusCode {
@@ -122,7 +119,20 @@ impl IntoResponse for Refusal {
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(wait));
         }
-        r.extensions_mut().insert(Rejected(reason));
         r
+    }
+}
+
+/// The answer of an ingest route: its own on success, the refusal's otherwise, counted in
+/// `rum_payloads_total{result="rejected", reason}` (axum's own path rejection is not counted).
+pub fn answer(metrics: &Metrics, outcome: Result<Response, Refusal>) -> Response {
+    match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            if !matches!(e, Refusal::Path(_)) {
+                metrics.payload("rejected", e.reason());
+            }
+            e.into_response()
+        }
     }
 }

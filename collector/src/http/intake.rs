@@ -3,7 +3,7 @@
 //! payload are known, the rate limit, then the dump file.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request};
+use axum::extract::{FromRequest, Path, RawPathParams, Request};
 use axum::http::{header, HeaderMap};
 use axum::RequestPartsExt;
 use std::io::Read;
@@ -27,11 +27,14 @@ impl FromRequest<Shared> for Intake {
         let (mut parts, body) = req.into_parts();
         // `/collect/{key}` and `/metrics/web-vitals/{key}`: the key in the path, for senders
         // that cannot set headers (sendBeacon).
-        let path_key = parts
-            .extract::<Option<Path<String>>>()
-            .await
-            .map_err(Refusal::Path)?
-            .map(|Path(key)| key);
+        let path_key = match parts.extract::<RawPathParams>().await {
+            Ok(params) => params.iter().next().map(|(_, key)| key.to_string()),
+            // Not UTF-8: axum's own answer, as `Path` gives it.
+            Err(_) => match parts.extract::<Path<String>>().await {
+                Ok(Path(key)) => Some(key),
+                Err(e) => return Err(Refusal::Path(e)),
+            },
+        };
         check_api_key(state, &parts.headers, path_key)?;
         if !content_type_ok(&parts.headers) {
             return Err(Refusal::ContentType);

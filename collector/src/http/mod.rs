@@ -1,7 +1,7 @@
 //! The HTTP routes and the layers around them: `/collect` ([`collect`]), `/metrics/web-vitals`
 //! ([`web_vitals`]), `/metrics` and `/-/ready` ([`metrics`]). Both ingest routes take their body
 //! through [`intake::Intake`] (API key, content type, size caps, then rate limit and dump), and
-//! every refusal is a [`error::Refusal`], counted once by the layer of [`router`].
+//! every refusal is a [`error::Refusal`], counted once by [`error::answer`].
 
 pub mod collect;
 mod cors;
@@ -10,10 +10,8 @@ pub mod intake;
 pub mod metrics;
 pub mod web_vitals;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
@@ -25,14 +23,6 @@ pub(crate) type Shared = Arc<AppState>;
 
 async fn preflight() -> StatusCode {
     StatusCode::NO_CONTENT
-}
-
-/// Counts each refusal under its reason in `rum_payloads_total{result="rejected"}`.
-async fn count_refusals(State(state): State<Shared>, response: Response) -> Response {
-    if let Some(error::Rejected(reason)) = response.extensions().get() {
-        state.metrics.payload("rejected", reason);
-    }
-    response
 }
 
 /// The routes `--metrics-listen` serves: `GET /metrics` and `GET /-/ready`.
@@ -59,10 +49,6 @@ pub fn router(state: Shared) -> Router {
     };
     routes
         .route("/-/ready", get(metrics::ready))
-        .layer(middleware::map_response_with_state(
-            state.clone(),
-            count_refusals,
-        ))
         .layer(middleware::from_fn_with_state(state.clone(), cors::cors))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)

@@ -4,8 +4,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
-use super::error::Refusal;
+use super::error::{answer, Refusal};
 use super::intake::Intake;
 use super::Shared;
 use crate::{lines, metrics, payload, LogBudget};
@@ -40,10 +41,15 @@ fn plain_app(app: &str) -> String {
     }
 }
 
-pub async fn web_vitals(
-    State(state): State<Shared>,
-    intake: Intake,
-) -> Result<(StatusCode, &'static str), Refusal> {
+pub async fn web_vitals(State(state): State<Shared>, intake: Result<Intake, Refusal>) -> Response {
+    let outcome = match intake {
+        Ok(intake) => accept(&state, intake).await,
+        Err(e) => Err(e),
+    };
+    answer(&state.metrics, outcome)
+}
+
+async fn accept(state: &Shared, intake: Intake) -> Result<Response, Refusal> {
     let decoded = &intake.decoded;
     payload::check_depth(decoded).map_err(Refusal::Invalid)?;
     let value: serde_json::Value = serde_json::from_slice(decoded)
@@ -86,7 +92,7 @@ pub async fn web_vitals(
         .collect();
     apps.sort();
     apps.dedup();
-    intake.admit(&state, "/metrics/web-vitals", &apps)?;
+    intake.admit(state, "/metrics/web-vitals", &apps)?;
     for r in reports {
         let metric = r.metric.to_ascii_lowercase();
         // Sites scale CLS by 1000 to send an integer.
@@ -128,5 +134,5 @@ pub async fn web_vitals(
         state.emit(&label_app, "measurement", budget, || kv);
     }
     state.metrics.payload("accepted", "");
-    Ok((StatusCode::ACCEPTED, "ok"))
+    Ok((StatusCode::ACCEPTED, "ok").into_response())
 }
