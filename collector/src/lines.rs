@@ -142,9 +142,6 @@ impl KeyVals {
     pub fn for_each_resolved(&self, mut f: impl FnMut(&str, &str)) {
         use std::borrow::Cow;
         use std::collections::HashSet;
-        // The collector's keys on this line the reserved list lacks (the plain web-vitals
-        // line's `context_*`): usually none, and only looked for once a sender key comes.
-        let mut extra_own: Option<Vec<&str>> = None;
         // Sender keys written so far: a short list, a set once there are many.
         let mut few: Vec<Cow<'_, str>> = Vec::new();
         let mut many: HashSet<Cow<'_, str>> = HashSet::new();
@@ -153,16 +150,15 @@ impl KeyVals {
                 f(k, v);
                 continue;
             }
-            let extra_own = extra_own.get_or_insert_with(|| {
-                self.pairs
-                    .iter()
-                    .filter(|(k, _, o)| *o == Origin::Own && !is_reserved(k))
-                    .map(|(k, _, _)| k.as_str())
-                    .collect()
-            });
             let mut key = Cow::Borrowed(k.as_str());
+            // The reserved list, and the collector's keys on this line it lacks (the plain
+            // web-vitals line's `context_*`): compared to the line's own keys only when a
+            // sender key comes (a length check each, mostly), nothing built per line.
             while is_reserved(&key)
-                || extra_own.contains(&&*key)
+                || self
+                    .pairs
+                    .iter()
+                    .any(|(own, _, o)| *o == Origin::Own && *own == *key)
                 || few.contains(&key)
                 || many.contains(&key)
             {

@@ -3,8 +3,7 @@
 use clap::Parser;
 use std::io::Write;
 use std::sync::Arc;
-use wasm_rum_collector::serve::{self, ConnectionLimits};
-use wasm_rum_collector::{metrics_router, router, AppState, Args};
+use wasm_rum_collector::{metrics_router, router, serve, AppState, Settings};
 
 async fn shutdown_signal() {
     let ctrl_c = async {
@@ -30,31 +29,31 @@ async fn main() {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    let args = Args::parse();
-    let state = match AppState::new(args.clone()) {
+    let mut settings = Settings::parse();
+    settings.max_connections = serve::fit_to_fd_limit(settings.max_connections);
+    let state = match AppState::new(settings) {
         Ok(s) => Arc::new(s),
         Err(e) => {
             eprintln!("wasm-rum-collector: cannot open an output file: {e}");
             std::process::exit(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+    let settings = &state.settings;
+    let listener = match tokio::net::TcpListener::bind(&settings.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("wasm-rum-collector: cannot listen on {}: {e}", args.listen);
+            eprintln!(
+                "wasm-rum-collector: cannot listen on {}: {e}",
+                settings.listen
+            );
             std::process::exit(2);
         }
     };
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
-        .unwrap_or_else(|_| args.listen.clone());
-    let limits = ConnectionLimits {
-        header_timeout: args.header_timeout,
-        body_timeout: args.body_timeout,
-        max_connections: serve::fit_to_fd_limit(args.max_connections),
-    };
-    let metrics_listener = match &args.metrics_listen {
+        .unwrap_or_else(|_| settings.listen.clone());
+    let metrics_listener = match &settings.metrics_listen {
         None => None,
         Some(a) => match tokio::net::TcpListener::bind(a).await {
             Ok(l) => Some(l),
@@ -73,7 +72,7 @@ async fn main() {
     let _ = out.flush();
     // SIGTERM: stop accepting, let requests in flight finish (half the time at most), then let
     // the sinks deliver what they hold until the whole time is up, and exit whatever they do.
-    let total = args.shutdown_timeout;
+    let total = settings.shutdown_timeout;
     let (stop, stopping) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         shutdown_signal().await;
@@ -83,18 +82,11 @@ async fn main() {
         let _ = rx.wait_for(|s| *s).await;
     };
     if let Some(l) = metrics_listener {
-        let app = metrics_router(state.clone());
-        let (limits, stopped) = (limits.clone(), signal(stopping.clone()));
-        tokio::spawn(serve::serve(l, app, limits, stopped, total / 2));
+        let (app, stopped) = (metrics_router(state.clone()), signal(stopping.clone()));
+        let state = state.clone();
+        tokio::spawn(async move { serve::serve(l, app, &state.settings, stopped).await });
     }
-    let signalled = serve::serve(
-        listener,
-        router(state.clone()),
-        limits,
-        signal(stopping),
-        total / 2,
-    )
-    .await;
+    let signalled = serve::serve(listener, router(state.clone()), settings, signal(stopping)).await;
     let left = total.saturating_sub(signalled.elapsed());
     state.flush(left).await;
     let _ = std::io::stdout().flush();

@@ -17,20 +17,10 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::Settings;
+
 /// File descriptors kept for everything but client connections (files, sinks, the listener).
 const RESERVED_FDS: u64 = 128;
-
-/// How the listener protects itself.
-#[derive(Clone, Debug)]
-pub struct ConnectionLimits {
-    /// Time to receive a request's headers, counted from the connection's accept or the end of
-    /// its previous request (so it is the keep-alive idle timeout too).
-    pub header_timeout: Duration,
-    /// Time from the headers to the answer, reading the body included (408 past it).
-    pub body_timeout: Duration,
-    /// Open connections at most.
-    pub max_connections: usize,
-}
 
 /// Raises the open-file limit to fit `wanted` connections if the hard limit allows, and returns
 /// the number of connections that fit.
@@ -49,22 +39,25 @@ pub fn fit_to_fd_limit(wanted: usize) -> usize {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and lets the open
-/// connections finish for at most `drain_for`. Returns when the signal came.
+/// connections finish for at most half of `--shutdown-timeout`. Returns when the signal came.
+/// The limits are `--header-timeout` (counted from a connection's accept or the end of its
+/// previous request, so it is the keep-alive idle timeout too), `--body-timeout` (from the
+/// headers to the answer, reading the body included: 408 past it) and `--max-connections`.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
-    limits: ConnectionLimits,
+    settings: &Settings,
     shutdown: impl Future<Output = ()>,
-    drain_for: Duration,
 ) -> Instant {
+    let drain_for = settings.shutdown_timeout / 2;
     let app = app.layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
-        limits.body_timeout,
+        settings.body_timeout,
     ));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
-    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+        .header_read_timeout(settings.header_timeout);
+    let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {

@@ -41,8 +41,7 @@ async fn prometheus_p75_over_our_buckets_matches_an_independent_computation() {
             .unwrap();
         assert_eq!(r.status(), 202);
     }
-    let target = c.base.trim_start_matches("http://").to_string();
-    let Some(prom) = Prometheus::start(&c.dir.join("prom"), &[("rum", vec![target])]) else {
+    let Some(prom) = Prometheus::start(&c.dir.join("prom"), &[("rum", vec![c.host()])]) else {
         return;
     };
     let query = "histogram_quantile(0.75, sum by (le) (web_vitals_seconds_bucket{app=\"promapp\",metric=\"lcp\"}))";

@@ -62,12 +62,11 @@ async fn two_replicas_summed_by_page_equal_one_collector() {
             assert_eq!(r.status(), 202);
         }
     }
-    let target = |c: &Collector| c.base.trim_start_matches("http://").to_string();
     let Some(prom) = Prometheus::start(
         &single.dir.join("prom"),
         &[
-            ("replicas", vec![target(&a), target(&b)]),
-            ("single", vec![target(&single)]),
+            ("replicas", vec![a.host(), b.host()]),
+            ("single", vec![single.host()]),
         ],
     ) else {
         return;

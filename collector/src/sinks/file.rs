@@ -11,6 +11,8 @@ use tokio::sync::oneshot;
 
 /// Lines written with one `write` call at most.
 const BATCH: usize = 1024;
+/// How long the writer waits after a line for more before it writes.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
 
 pub(super) type Output = Box<dyn Write + Send>;
 
@@ -40,6 +42,11 @@ pub(super) fn spawn(
                 // Until shutdown, wait for a line; after it, write what is queued and stop.
                 let first = runtime.block_on(inbox.next());
                 let stopping = first.is_none();
+                if !stopping {
+                    // Let the lines of the next few requests join this write: one wake-up and
+                    // one write per LINGER at most, instead of one per request.
+                    std::thread::sleep(LINGER);
+                }
                 for (line, _) in first
                     .into_iter()
                     .chain(std::iter::from_fn(|| inbox.ready()))

@@ -1,14 +1,16 @@
 //! Loki's push API (`/loki/api/v1/push`, JSON): lines batched for up to a second (at most
-//! `BATCH` per push), streams grouped by their labels.
+//! 2000 per push), streams grouped by their labels.
 
-use super::{run_http, Inbox, SinkSettings};
+use super::Endpoint;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use tokio::sync::oneshot;
 
-/// Lines in one push at most.
-const BATCH: usize = 2000;
-/// How long a push waits for more lines after the first.
-const WAIT: Duration = Duration::from_secs(1);
+/// Lines batched for up to a second, 2000 in one push at most.
+pub(super) const ENDPOINT: Endpoint<LokiLine> = Endpoint {
+    path: "/loki/api/v1/push",
+    batch: 2000,
+    wait: Duration::from_secs(1),
+    encode,
+};
 
 /// One line with its stream labels (`app`, `kind`; `service_name` is the app).
 pub struct LokiLine {
@@ -64,20 +66,4 @@ fn encode(batch: Vec<LokiLine>) -> Vec<u8> {
         })
         .collect();
     serde_json::to_vec(&serde_json::json!({ "streams": streams })).unwrap_or_default()
-}
-
-pub(super) fn spawn(
-    base: &str,
-    client: reqwest::Client,
-    settings: &SinkSettings,
-    inbox: Inbox<LokiLine>,
-) -> oneshot::Receiver<()> {
-    let url = format!("{}/loki/api/v1/push", base.trim_end_matches('/'));
-    let (done, finished) = oneshot::channel();
-    let settings = settings.clone();
-    tokio::spawn(async move {
-        run_http(inbox, client, url, settings, BATCH, WAIT, encode).await;
-        let _ = done.send(());
-    });
-    finished
 }

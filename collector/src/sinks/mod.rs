@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::Settings;
+
 pub use loki::LokiLine;
 
 /// Why a sink dropped items (the `reason` label of `rum_sink_dropped_total`).
@@ -146,21 +148,6 @@ fn drop_label(sink: &str, reason: DropReason) -> DropLabels {
     }
 }
 
-/// How big a sink's queue may grow, and how hard it tries to deliver.
-#[derive(Clone, Debug)]
-pub struct SinkSettings {
-    /// Items each queue holds.
-    pub queue_items: usize,
-    /// Bytes (estimated) each queue holds.
-    pub queue_bytes: usize,
-    /// TCP connect timeout to Loki and the OTLP endpoint.
-    pub connect_timeout: Duration,
-    /// Whole-request timeout (connect, send, answer) to Loki and the OTLP endpoint.
-    pub request_timeout: Duration,
-    /// How long a batch is retried (with backoff) before it is dropped.
-    pub retry_for: Duration,
-}
-
 struct Entry<T> {
     item: T,
     bytes: usize,
@@ -243,18 +230,18 @@ impl<T> Inbox<T> {
 
 fn queue<T>(
     sink: &'static str,
-    settings: &SinkSettings,
+    settings: &Settings,
     metrics: &SinkMetrics,
     shutdown: &watch::Sender<bool>,
 ) -> (Queue<T>, Inbox<T>) {
-    let (tx, rx) = mpsc::channel(settings.queue_items.max(1));
+    let (tx, rx) = mpsc::channel(settings.sink_queue.max(1));
     let bytes = Arc::new(AtomicUsize::new(0));
     let counters = metrics.for_sink(sink);
     (
         Queue {
             tx,
             bytes: bytes.clone(),
-            max_bytes: settings.queue_bytes,
+            max_bytes: settings.sink_queue_bytes,
             counters: counters.clone(),
         },
         Inbox {
@@ -279,27 +266,19 @@ pub struct Sinks {
     finished: Mutex<Vec<oneshot::Receiver<()>>>,
 }
 
-/// Where the sinks go.
-pub struct Targets<'a> {
-    /// The log file; `None` or `-` is stdout.
-    pub log_file: Option<&'a str>,
-    pub dump_file: Option<&'a str>,
-    pub loki_url: Option<&'a str>,
-    pub otlp_endpoint: Option<&'a str>,
-}
-
 impl Sinks {
-    /// Opens the files and starts every sink's task. Must be called inside a tokio runtime.
-    pub fn start(
-        targets: Targets<'_>,
-        settings: &SinkSettings,
-        metrics: SinkMetrics,
-    ) -> std::io::Result<Sinks> {
+    /// Opens the files and starts the task of every sink `settings` names (`--log-file`,
+    /// `--dump-file`, `--loki-url`, `--otlp-endpoint`). Must be called inside a tokio runtime.
+    pub fn start(settings: &Settings, metrics: SinkMetrics) -> std::io::Result<Sinks> {
         let (shutdown, _) = watch::channel(false);
         let mut finished = Vec::new();
         let mut names = vec!["file"];
-        let log_out = file::open(targets.log_file)?;
-        let dump_out = targets.dump_file.map(|p| file::open(Some(p))).transpose()?;
+        let log_out = file::open(settings.log_file.as_deref())?;
+        let dump_out = settings
+            .dump_file
+            .as_deref()
+            .map(|p| file::open(Some(p)))
+            .transpose()?;
         let (log, inbox) = queue("file", settings, &metrics, &shutdown);
         finished.push(file::spawn(log_out, inbox)?);
         let dump = match dump_out {
@@ -311,32 +290,44 @@ impl Sinks {
             }
             None => None,
         };
-        let needs_http = targets.loki_url.is_some() || targets.otlp_endpoint.is_some();
+        let needs_http = settings.loki_url.is_some() || settings.otlp_endpoint.is_some();
         let client = if needs_http {
             Some(
                 reqwest::Client::builder()
-                    .connect_timeout(settings.connect_timeout)
-                    .timeout(settings.request_timeout)
+                    .connect_timeout(settings.sink_connect_timeout)
+                    .timeout(settings.sink_request_timeout)
                     .build()
                     .map_err(std::io::Error::other)?,
             )
         } else {
             None
         };
-        let loki = match (targets.loki_url, &client) {
+        let loki = match (&settings.loki_url, &client) {
             (Some(url), Some(client)) => {
                 names.push("loki");
                 let (q, inbox) = queue("loki", settings, &metrics, &shutdown);
-                finished.push(loki::spawn(url, client.clone(), settings, inbox));
+                finished.push(spawn_http(
+                    url,
+                    loki::ENDPOINT,
+                    client.clone(),
+                    settings.sink_retry_for,
+                    inbox,
+                ));
                 Some(q)
             }
             _ => None,
         };
-        let otlp = match (targets.otlp_endpoint, &client) {
+        let otlp = match (&settings.otlp_endpoint, &client) {
             (Some(url), Some(client)) => {
                 names.push("otlp");
                 let (q, inbox) = queue("otlp", settings, &metrics, &shutdown);
-                finished.push(otlp::spawn(url, client.clone(), settings, inbox));
+                finished.push(spawn_http(
+                    url,
+                    otlp::ENDPOINT,
+                    client.clone(),
+                    settings.sink_retry_for,
+                    inbox,
+                ));
                 Some(q)
             }
             _ => None,
@@ -491,17 +482,46 @@ async fn deliver<T>(
     }
 }
 
-/// The loop every HTTP sink runs: take a batch (up to `max` items, waiting at most `wait` after
-/// the first), post it, count the outcome; at shutdown, post what is queued once, then stop.
+/// What tells one HTTP sink (Loki, OTLP) from another: the path appended to its base URL, how
+/// it batches, how a batch becomes a body.
+struct Endpoint<T> {
+    path: &'static str,
+    /// Items in one post at most.
+    batch: usize,
+    /// How long a post waits for more items after the first.
+    wait: Duration,
+    encode: fn(Vec<T>) -> Vec<u8>,
+}
+
+/// Starts an HTTP sink's task posting to `base` + the endpoint's path; the receiver resolves
+/// when the task has finished (at shutdown).
+fn spawn_http<T: Send + 'static>(
+    base: &str,
+    endpoint: Endpoint<T>,
+    client: reqwest::Client,
+    retry_for: Duration,
+    inbox: Inbox<T>,
+) -> oneshot::Receiver<()> {
+    let url = format!("{}{}", base.trim_end_matches('/'), endpoint.path);
+    let (done, finished) = oneshot::channel();
+    tokio::spawn(async move {
+        run_http(inbox, client, url, retry_for, endpoint).await;
+        let _ = done.send(());
+    });
+    finished
+}
+
+/// The loop every HTTP sink runs: take a batch (up to `batch` items, waiting at most `wait`
+/// after the first), post it with the one retry loop ([`deliver`]), count the outcome; at
+/// shutdown, post what is queued once, then stop.
 async fn run_http<T>(
     mut inbox: Inbox<T>,
     client: reqwest::Client,
     url: String,
-    settings: SinkSettings,
-    max: usize,
-    wait: Duration,
-    encode: fn(Vec<T>) -> Vec<u8>,
+    retry_for: Duration,
+    endpoint: Endpoint<T>,
 ) {
+    let (max, wait) = (endpoint.batch, endpoint.wait);
     loop {
         let (batch, weight) = match inbox.next().await {
             Some(first) => {
@@ -541,8 +561,8 @@ async fn run_http<T>(
                 (batch, weight)
             }
         };
-        let body = Bytes::from(encode(batch));
-        let outcome = deliver(&mut inbox, &client, &url, &body, settings.retry_for).await;
+        let body = Bytes::from((endpoint.encode)(batch));
+        let outcome = deliver(&mut inbox, &client, &url, &body, retry_for).await;
         if let Some(reason) = outcome {
             tracing::warn!(
                 "{} sink: {weight} items dropped ({}) posting to {url}",

@@ -1,14 +1,16 @@
 //! OTLP/HTTP traces (`{endpoint}/v1/traces`, JSON): the `resourceSpans` of several payloads go
 //! out in one `ExportTraceServiceRequest`, batched for up to 200 ms.
 
-use super::{run_http, Inbox, SinkSettings};
+use super::Endpoint;
 use std::time::Duration;
-use tokio::sync::oneshot;
 
-/// Payloads' traces in one export at most.
-const BATCH: usize = 100;
-/// How long an export waits for more traces after the first.
-const WAIT: Duration = Duration::from_millis(200);
+/// Payloads' traces batched for up to 200 ms, 100 in one export at most.
+pub(super) const ENDPOINT: Endpoint<Vec<u8>> = Endpoint {
+    path: "/v1/traces",
+    batch: 100,
+    wait: Duration::from_millis(200),
+    encode,
+};
 
 /// `{"resourceSpans": [...]}` with the elements of every payload's `resourceSpans` array (each
 /// item is that array, serialised: `[...]`).
@@ -32,22 +34,6 @@ fn encode(batch: Vec<Vec<u8>>) -> Vec<u8> {
     }
     body.extend_from_slice(b"]}");
     body
-}
-
-pub(super) fn spawn(
-    base: &str,
-    client: reqwest::Client,
-    settings: &SinkSettings,
-    inbox: Inbox<Vec<u8>>,
-) -> oneshot::Receiver<()> {
-    let url = format!("{}/v1/traces", base.trim_end_matches('/'));
-    let (done, finished) = oneshot::channel();
-    let settings = settings.clone();
-    tokio::spawn(async move {
-        run_http(inbox, client, url, settings, BATCH, WAIT, encode).await;
-        let _ = done.send(());
-    });
-    finished
 }
 
 #[cfg(test)]

@@ -63,6 +63,11 @@ impl Collector {
         Collector { child, base, dir }
     }
 
+    /// `127.0.0.1:port`: a scrape target, a socket address.
+    pub fn host(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -73,8 +78,8 @@ impl Collector {
 
     /// A GET over a plain socket (usable from sync code): the response body.
     pub fn get_blocking(&self, path: &str) -> String {
-        let addr = self.base.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).expect("collector reachable");
+        let addr = self.host();
+        let mut s = std::net::TcpStream::connect(&addr).expect("collector reachable");
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
         let mut text = String::new();

@@ -1,0 +1,157 @@
+//! `POST /collect` (and `/collect/{key}`): a Faro payload becomes log lines, series and traces.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::error::{answer, Refusal};
+use super::intake::Intake;
+use super::Shared;
+use crate::{lines, metrics, payload, LogBudget};
+
+pub async fn collect(State(state): State<Shared>, intake: Result<Intake, Refusal>) -> Response {
+    let outcome = match intake {
+        Ok(intake) => accept(&state, intake).await,
+        Err(e) => Err(e),
+    };
+    answer(&state.metrics, outcome)
+}
+
+async fn accept(state: &Shared, intake: Intake) -> Result<Response, Refusal> {
+    let (mut p, trimmed) = payload::decode_with_limit(&intake.decoded, state.settings.max_items)?;
+    state.metrics.truncated("stack_frames", trimmed.frames);
+    state
+        .metrics
+        .truncated("string", p.truncate_strings(state.settings.max_string));
+    state.metrics.dropped_n("empty", p.drop_empty());
+    // Keyed by the capped app alone: a new environment (or app name past the cap) cannot
+    // escape the limit, and the buckets are bounded by `--max-apps`.
+    intake.admit(state, "/collect", &[state.metrics.app(&p.meta.app.name)])?;
+    ingest(state, p, &intake.decoded).await;
+    state.metrics.payload("accepted", "");
+    Ok((StatusCode::ACCEPTED, "ok").into_response())
+}
+
+/// Turns an accepted payload into lines, series and traces.
+pub async fn ingest(state: &Shared, mut p: payload::Payload, raw: &[u8]) {
+    // Frames of minified bundles become the developer's own (a missing map leaves them).
+    state.sourcemaps.map_payload(&mut p).await;
+    // The label value; lines keep the sender's name in `app_name`.
+    let app = state.metrics.app(&p.meta.app.name);
+    let budget = &mut LogBudget::for_body(raw.len());
+    for l in &p.logs {
+        state.emit(&app, "log", budget, || lines::log(l, &p.meta));
+    }
+    for e in &p.exceptions {
+        state.metrics.exception(&app, &e.kind);
+        state.emit(&app, "exception", budget, || lines::exception(e, &p.meta));
+    }
+    for m in &p.measurements {
+        if m.kind == "web-vitals" && !vitals_in_range(m) {
+            state.metrics.dropped("out_of_range");
+            continue;
+        }
+        if m.kind == "web-vitals" {
+            for metric in ["lcp", "inp", "fcp", "ttfb", "cls"] {
+                if let Some(v) = m.values.get(metric) {
+                    let id = m.context.get("id").map(String::as_str).unwrap_or("");
+                    state
+                        .metrics
+                        .observe_vital(&app, metric, *v, &p.meta.page.url, id);
+                }
+            }
+        }
+        state.emit(&app, "measurement", budget, || {
+            lines::measurement(m, &p.meta)
+        });
+    }
+    for e in &p.events {
+        state.metrics.event(&app, &e.name);
+        state.emit(&app, "event", budget, || lines::event(e, &p.meta));
+    }
+    if let Some(traces) = &p.traces {
+        if state.sinks.has_otlp() {
+            if let Ok(mut full) = serde_json::from_slice::<serde_json::Value>(raw) {
+                let mut t = full
+                    .get_mut("traces")
+                    .map(serde_json::Value::take)
+                    .unwrap_or_default();
+                enrich_resources(&mut t, &p.meta.app);
+                let spans = traces
+                    .resource_spans
+                    .iter()
+                    .flat_map(|rs| &rs.scope_spans)
+                    .map(|ss| ss.spans.len() as u64)
+                    .sum();
+                state.sinks.traces(t, spans);
+            }
+        } else {
+            for rs in &traces.resource_spans {
+                let service = rs
+                    .resource
+                    .attributes
+                    .iter()
+                    .find(|a| a.key == "service.name")
+                    .map(|a| a.value.text())
+                    .unwrap_or_else(|| p.meta.app.name.clone());
+                for ss in &rs.scope_spans {
+                    for s in &ss.spans {
+                        state.emit(&app, "span", budget, || lines::span(s, &service, &p.meta));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// False when a web-vitals measurement carries a vital no real page produces (negative, over an
+/// hour, CLS over 100): the whole item is dropped, line and series.
+fn vitals_in_range(m: &payload::Measurement) -> bool {
+    ["lcp", "inp", "fcp", "ttfb", "cls"].iter().all(|metric| {
+        m.values
+            .get(*metric)
+            .is_none_or(|v| metrics::in_range(metric, *v))
+    })
+}
+
+/// Sets `service.name`, `service.version`, `deployment.environment.name` from `meta.app` where missing.
+pub fn enrich_resources(traces: &mut serde_json::Value, app: &payload::App) {
+    let Some(rss) = traces
+        .get_mut("resourceSpans")
+        .and_then(|v| v.as_array_mut())
+    else {
+        return;
+    };
+    for rs in rss {
+        let Some(obj) = rs.as_object_mut() else {
+            continue;
+        };
+        let resource = obj
+            .entry("resource")
+            .or_insert_with(|| serde_json::json!({}));
+        let Some(res) = resource.as_object_mut() else {
+            continue;
+        };
+        let attrs = res
+            .entry("attributes")
+            .or_insert_with(|| serde_json::json!([]));
+        let Some(list) = attrs.as_array_mut() else {
+            continue;
+        };
+        for (key, val) in [
+            ("service.name", &app.name),
+            ("service.version", &app.version),
+            ("deployment.environment.name", &app.environment),
+            ("service.namespace", &app.namespace),
+        ] {
+            if val.is_empty()
+                || list
+                    .iter()
+                    .any(|a| a.get("key").and_then(|k| k.as_str()) == Some(key))
+            {
+                continue;
+            }
+            list.push(serde_json::json!({"key": key, "value": {"stringValue": val}}));
+        }
+    }
+}
