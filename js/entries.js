@@ -54,31 +54,68 @@ function read(e, nums, strs) {
       }
       break;
     }
+    case 'soft-navigation': {
+      // web-vitals reads the largest contentful paint of the interaction so far from the entry.
+      let icp;
+      try { icp = e.getLargestInteractionContentfulPaint?.(); } catch {}
+      nums.push(num(e.interactionId), num(e.startTime), num(e.presentationTime || e.paintTime));
+      strs.push(clean(e.name));
+      read(icp || { entryType: 'interaction-contentful-paint' }, nums, strs);
+      break;
+    }
+    case 'interaction-contentful-paint': {
+      const p = e.largestContentfulPaint;
+      nums.push(num(e.interactionId), num(p && p.renderTime));
+      strs.push(p && p.element ? chain(p.element) : '', clean(p && p.id), clean(p && p.url));
+      break;
+    }
     case 'visibility-state':
       nums.push(num(e.startTime));
       strs.push(clean(e.name));
   }
 }
 
-const flat = (list) => {
+// Every field the page-load and traced-resource events use (src/browser/timing.rs), in this order,
+// then the Server-Timing count; strings: name, initiatorType, nextHopProtocol, renderBlockingStatus,
+// type, then each Server-Timing's name and description.
+const FULL = ('startTime duration redirectStart redirectEnd workerStart fetchStart domainLookupStart domainLookupEnd connectStart '
+  + 'secureConnectionStart connectEnd requestStart responseStart responseEnd transferSize encodedBodySize decodedBodySize responseStatus '
+  + 'activationStart domInteractive domContentLoadedEventStart domContentLoadedEventEnd domComplete loadEventStart loadEventEnd').split(' ');
+
+function full(e, nums, strs) {
+  // Of resources, only a fetch/XHR whose response has a Server-Timing is read (the rest never are).
+  const st = e.serverTiming || [];
+  if (e.entryType == 'resource' && !(st.length && /^(fetch|xmlhttprequest)$/.test(e.initiatorType))) return;
+  for (const k of FULL) nums.push(num(e[k]));
+  nums.push(st.length);
+  strs.push(clean(e.name), clean(e.initiatorType), clean(e.nextHopProtocol), clean(e.renderBlockingStatus), clean(e.type));
+  for (const t of st) strs.push(clean(t.name), clean(t.description));
+}
+
+const flat = (list, timing) => {
   const nums = [], strs = [];
-  for (const e of list) read(e, nums, strs);
+  for (const e of list) (timing ? full : read)(e, nums, strs);
   return [new Float64Array(nums), strs.join('\x03')];
 };
+// `timing:` before a type reads its entries with `full()`.
+const timing = (types) => /^timing:/.test(types);
 
 /**
- * Observes the supported ones of `types` (buffered, with `durationThreshold` when not negative);
+ * Observes the supported ones of `types` (after `timing:`, read with `full()`, and a batch
+ * without a Server-Timing is not handed over at all) (buffered, with `durationThreshold` when not negative);
  * `f(nums, strings)` gets each batch, several types sorted by `startTime + duration` as
  * web-vitals does. Returns the observer, or undefined when no type is supported or it failed.
  */
 export function observe(types, threshold, f) {
   try {
-    const kinds = types.split(',').filter((t) => PerformanceObserver.supportedEntryTypes.includes(t));
+    const t = timing(types);
+    const kinds = types.replace(/^timing:/, '').split(',').filter((t) => PerformanceObserver.supportedEntryTypes.includes(t));
     if (!kinds.length) return;
     const o = new PerformanceObserver((list) => {
       const entries = list.getEntries();
       if (kinds.length > 1) entries.sort((a, b) => a.startTime + a.duration - (b.startTime + b.duration));
-      f(...flat(entries));
+      if (t && !entries.some((e) => e.serverTiming?.length)) return;
+      f(...flat(entries, t));
     });
     for (const type of kinds) o.observe(threshold < 0 ? { type, buffered: true } : { type, buffered: true, durationThreshold: threshold });
     return o;
@@ -89,4 +126,4 @@ export function observe(types, threshold, f) {
 export const take = (o) => flat(o.takeRecords());
 
 /** `performance.getEntriesByType(type)`, flat. */
-export const entries = (type) => flat(performance.getEntriesByType(type));
+export const entries = (type) => flat(performance.getEntriesByType(type.replace(/^timing:/, '')), timing(type));

@@ -45,8 +45,10 @@ export interface RumConfig {
     /** Keep the session in localStorage instead of sessionStorage (default false). */
     persistent?: boolean;
   };
-  /** Web Vitals: `reportAllChanges` reports every change, not just final values (default false). */
-  webVitals?: { reportAllChanges?: boolean };
+  /** Web Vitals: `reportAllChanges` reports every change, not just final values (default false);
+   * `reportSoftNavs` starts new metrics at each soft navigation of a single-page app, as
+   * web-vitals' option of that name (default true; only where the browser has soft-navigation entries). */
+  webVitals?: { reportAllChanges?: boolean; reportSoftNavs?: boolean };
   /** Tracing: other origins that receive `traceparent` (same-origin calls always do). */
   tracing?: { propagateTraceHeaderCorsUrls?: UrlMatcher[] };
   /** Requests to these URLs are neither traced nor recorded (strings match as substrings). */

@@ -1,6 +1,6 @@
 // wasm-rum entry module: validates the config synchronously, loads the wasm, and hands the page
 // a handle at once whose calls queue until the agent runs. Never throws into the page after init().
-import load, { start } from './wasm_rum.js';
+import load, * as wasm from './wasm_rum.js';
 
 const S = 'string', N = 'number', B = 'boolean', O = 'object', F = 'function', L = 'list', SL = 'strings';
 // One table of rules: [path, type, required, [min, max]]. config.rs `validate` mirrors the ranges.
@@ -16,7 +16,7 @@ const RULES = [
   ['captureConsole', B], ['captureConsoleDisabledLevels', L], ['errors', O],
   ['errors.maxPerMinute', N, 0, [0, 100000]], ['redact', O], ['redact.queryParams', SL], ['beforeSend', F], ['user', O], ['user.id', S],
   ['user.username', S], ['user.email', S], ['user.attributes', O], ['paused', B], ['debug', B],
-  ['wasmUrl', [S, O]],
+  ['wasmUrl', [S, O]], ['webVitals.reportSoftNavs', B],
 ];
 const KNOWN = new Set(RULES.map((r) => r[0]));
 
@@ -431,7 +431,12 @@ export function init(pageConfig) {
   // Single-page apps: the view follows history.pushState/replaceState and popstate, until the
   // app calls setView itself. Wrappers call the original first and never throw.
   let manualView = false;
-  const autoView = () => { if (!manualView) call('setView', [location.pathname]); };
+  // The page URL and id follow too, whatever names the views: each pushState or popstate to
+  // another URL is a new page view; replaceState moves the URL within the same view.
+  const autoView = (replace) => {
+    if (!manualView) call('setView', [location.pathname]);
+    call('route', [location.href, replace === true]);
+  };
   const wrapped = {};
   for (const m of ['pushState', 'replaceState']) {
     try {
@@ -439,7 +444,7 @@ export function init(pageConfig) {
       if (typeof orig !== F) continue;
       const w = function (...args) {
         const r = orig.apply(this, args);
-        try { autoView(); } catch {}
+        try { autoView(m == 'replaceState'); } catch {}
         return r;
       };
       // Throws where the page froze History.prototype: views then follow popstate only.
@@ -536,7 +541,9 @@ export function init(pageConfig) {
     })
     .then((m) => load({ module_or_path: m }))
     .then(() => {
-      agent = start(wasmConfig, host);
+      // The wasm reads the value at each RULES path, in order (src/browser/config_js.rs).
+      wasm.start(RULES.map(([path]) => path.split('.').reduce((o, k) => (o == null ? o : o[k]), wasmConfig)), host);
+      agent = wasm;
       removeEventListener('error', onError);
       removeEventListener('unhandledrejection', onRejection);
       for (const [type, value, stack] of early.splice(0)) call('pushError', [type, value, stack, { early: 'true' }]);

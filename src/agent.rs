@@ -4,13 +4,14 @@
 use crate::browser::Local;
 use crate::prelude::*;
 
-use crate::browser::bindings::{console_warn, date_now, Host};
+use crate::browser::bindings::{console_debug, console_warn, date_now, performance_now, Host};
 use crate::browser::listener::{Listener, Timeout};
 use crate::browser::meta;
 use crate::browser::storage::{self, Store};
 use crate::browser::transport::{self, Answers, Post};
 use crate::config::{Config, Transport};
 use crate::core::batch::{self, Batch, Flush};
+use crate::core::debug::{self, Tally};
 use crate::core::outbox::{self, Answer, DropReason, Outbox, Route};
 use crate::core::payload::{self, App, Encoded, Item, Meta, User};
 use crate::core::session::{self, Admit, ErrorBuffer, Session};
@@ -46,6 +47,10 @@ pub struct Agent {
     held: ErrorBuffer,
     session_written: f64,
     warned_before_send: bool,
+    /// With `config.debug`: what the next debug lines tell.
+    debug: Option<Tally>,
+    /// `performance.now()` at start, for the first send's delay.
+    started: f64,
     _listeners: Vec<Listener>,
     /// Guards of installed features (observers, wrappers, listeners): dropped on shutdown.
     pub features: Vec<Box<dyn Any>>,
@@ -161,7 +166,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     };
     let st = &config.session_tracking;
     let stored = storage::get(store, SESSION_KEY);
-    let (session, _) = session::resume_or_start(
+    let (session, new_session) = session::resume_or_start(
         stored.as_deref(),
         now,
         st.sampling_rate,
@@ -214,6 +219,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
             flush_leaving()
         }));
     }
+    let config_debug = config.debug;
     let agent = Agent {
         held: ErrorBuffer::new(config.session_tracking.error_buffer as usize),
         batch: Batch::new(config.batching.item_limit as usize),
@@ -231,6 +237,8 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         session,
         session_written: now,
         warned_before_send: false,
+        debug: config_debug.then(Tally::default),
+        started: performance_now(),
         _listeners: listeners,
         features: Vec::new(),
     };
@@ -242,6 +250,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         Err(_) => Err("wasm-rum is busy starting".to_string()),
     })?;
     with(|a| {
+        a.debug_session();
         a._answers = Some(Answers::install(on_answer));
         if !a.paused {
             a.take_stored_drops();
@@ -252,6 +261,17 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     // Features install after the agent is in place, since their callbacks push into it.
     let features = install_features();
     with(|a| a.features = features);
+    // The counts of the SLOs: the session if it starts here, and this view (sent with the first
+    // batch whether or not the page ever loads).
+    let navigation_type = crate::browser::vitals::page_navigation_type();
+    if new_session {
+        if let Some(start) = with(|a| a.count_event(session::SESSION_START, None)) {
+            push(start);
+        }
+    }
+    if let Some(view) = with(|a| a.count_event(session::PAGE_VIEW, Some(navigation_type))) {
+        push(view);
+    }
     Ok(())
 }
 
@@ -306,6 +326,7 @@ impl Agent {
         self.touch_session();
         let mut encoded = payload::encode(item);
         if !self.apply_before_send(&mut encoded) {
+            self.note_drop(debug::BEFORE_SEND, 1);
             return false;
         }
         if encoded.oversize() {
@@ -318,7 +339,10 @@ impl Agent {
         let was_sampled = self.session.sampled;
         let out = match self.held.admit(&mut self.session.sampled, encoded) {
             Admit::Send(out) => out,
-            Admit::Held => return false,
+            Admit::Held => {
+                self.note_drop(debug::HELD, 1);
+                return false;
+            }
         };
         if !was_sampled {
             // Promoted by its first exception: the decision is stored, so reloads keep it, and
@@ -367,6 +391,41 @@ impl Agent {
         }
     }
 
+    /// A `page_view` or `session_start` event for the current session.
+    fn count_event(&self, name: &str, navigation_type: Option<&str>) -> Item {
+        Item::Event(payload::Event {
+            name: name.into(),
+            domain: "browser".into(),
+            attributes: session::count_attributes(
+                navigation_type,
+                &self.session.id,
+                self.config.session_tracking.sampling_rate,
+            ),
+            timestamp: date_now(),
+            trace: None,
+        })
+    }
+
+    /// The page moved to `url` without a new document (`history.pushState`, `popstate`; with
+    /// `replace`, `replaceState`): what was queued is sealed under the old page, the page URL
+    /// follows, and unless only replaced, the view is a new page view with its own page id.
+    /// Returns whether the batch wants a flush now.
+    pub fn navigate(&mut self, url: &str, replace: bool) -> bool {
+        let url = crate::core::url::redact(url, &self.config.redact.query_params);
+        if url == self.meta.page_url {
+            return false;
+        }
+        self.seal();
+        self.meta.page_url = url;
+        self.meta_json = None;
+        if replace {
+            return false;
+        }
+        self.meta.page_id = crate::core::rand::alnum_id(10);
+        let view = self.count_event(session::PAGE_VIEW, Some("route-change"));
+        self.push(view)
+    }
+
     fn touch_session(&mut self) {
         let now = date_now();
         let st = &self.config.session_tracking;
@@ -378,6 +437,9 @@ impl Agent {
             self.session = Session::new(now, st.sampling_rate);
             self.held = ErrorBuffer::new(st.error_buffer as usize);
             self.on_session_change();
+            self.debug_session();
+            let start = self.count_event(session::SESSION_START, None);
+            self.push(start);
         }
         self.session.last_activity = now;
         if now - self.session_written > 1_000.0 {
@@ -401,6 +463,44 @@ impl Agent {
         self.session = Session::new(date_now(), st.sampling_rate);
         self.held = ErrorBuffer::new(st.error_buffer as usize);
         self.on_session_change();
+        self.debug_session();
+        let start = self.count_event(session::SESSION_START, None);
+        self.push(start);
+    }
+
+    /// With `debug`: one `wasm-rum:` line of `parts`.
+    fn debug(&self, parts: &[&str]) {
+        if self.debug.is_some() {
+            console_debug(&debug::join(parts));
+        }
+    }
+
+    /// With `debug`: the session's sampling decision.
+    fn debug_session(&self) {
+        let rate = self.config.session_tracking.sampling_rate;
+        let mut r = String::new();
+        crate::core::json::push_f64(&mut r, rate);
+        let held = if self.session.sampled {
+            "sampled"
+        } else {
+            "not sampled (held until an exception)"
+        };
+        self.debug(&[
+            "session ",
+            &self.session.id,
+            " ",
+            held,
+            ", samplingRate ",
+            &r,
+        ]);
+    }
+
+    /// With `debug`: `n` items dropped (or held) for `debug::NAMES[why]`, told in the next
+    /// flush line.
+    pub fn note_drop(&mut self, why: usize, n: u64) {
+        if let Some(t) = &mut self.debug {
+            t.add(why, n);
+        }
     }
 
     /// The session id or its decision changed: meta and resource follow, and it is stored.
@@ -421,6 +521,9 @@ impl Agent {
             return;
         }
         let items = self.batch.take();
+        if let Some(t) = &mut self.debug {
+            t.sealed(&items);
+        }
         if self.meta_json.is_none() {
             self.meta_json = Some(payload::encode_meta(&self.meta));
         }
@@ -439,6 +542,25 @@ impl Agent {
     fn take_outgoing(&mut self, leaving: bool) -> Option<Outgoing> {
         self.timer = None;
         self.seal();
+        let since = performance_now() - self.started;
+        let transport = match self.config.effective_transport() {
+            Transport::Beacon => "beacon",
+            Transport::Fetch if leaving => "fetch keepalive",
+            Transport::Fetch => "fetch",
+        };
+        if let Some(t) = &mut self.debug {
+            if let Some(line) = t.flush_line(&self.sealed, transport, &self.config.url) {
+                console_debug(&line);
+            }
+            if !t.sent && !self.sealed.is_empty() {
+                t.sent = true;
+                console_debug(&debug::join(&[
+                    "first send ",
+                    &debug::num(since),
+                    " ms after start",
+                ]));
+            }
+        }
         if self.sealed.is_empty() {
             return None;
         }
@@ -513,6 +635,7 @@ impl Agent {
             return;
         }
         self.outbox.drops.add(reason, n);
+        self.note_drop(debug::OUTBOX + reason as usize, n);
         if !self.paused {
             transport::store_drops(&self.outbox.drops);
         }
@@ -528,6 +651,21 @@ impl Agent {
     /// Carries out what the outbox decided on an answer; returns whether a flush is wanted.
     fn on_answer(&mut self, id: u32, answer: Answer) -> bool {
         let outcome = self.outbox.answer(id, answer, date_now());
+        if self.debug.is_some() && answer != Answer::Accepted {
+            let what = match answer {
+                Answer::Failed => "no answer",
+                Answer::RetryAfter(_) => "429",
+                _ => "session invalid, renewed",
+            };
+            let kept = if outcome.keep.is_some() { ", kept" } else { "" };
+            let retry = outcome.retry_in.map(debug::num).unwrap_or_default();
+            let after = if retry.is_empty() {
+                ""
+            } else {
+                ", retry in ms "
+            };
+            self.debug(&[what, kept, after, &retry]);
+        }
         if outcome.renew_session {
             self.renew_session();
         }

@@ -4,7 +4,7 @@
 //! bad config throws before any wasm loads) with the same rules as [`validate`], which checks
 //! the struct again here; both sides are tested against the same cases. RegExps and functions
 //! (`beforeSend`) stay on the JS side: the entry passes only strings here. The struct is read
-//! from the JS object by `browser::config_js` with `Reflect` rather than serde, which saves
+//! from the entry module's flat array by `browser::config_js` rather than with serde, which saves
 //! about 40 KB of wasm (serde's error formatting pulls in float `Display`).
 use crate::prelude::*;
 
@@ -79,10 +79,22 @@ impl Default for SessionTracking {
 }
 
 /// `webVitals`.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WebVitalsConfig {
     /// Report every change of a metric, not only its final value.
     pub report_all_changes: bool,
+    /// Start new metrics at each soft navigation, as web-vitals' `reportSoftNavs` (only where the
+    /// browser has soft-navigation entries).
+    pub report_soft_navs: bool,
+}
+
+impl Default for WebVitalsConfig {
+    fn default() -> Self {
+        WebVitalsConfig {
+            report_all_changes: false,
+            report_soft_navs: true,
+        }
+    }
 }
 
 /// `tracing`.
@@ -189,6 +201,52 @@ impl Default for Config {
     }
 }
 
+/// The paths of the entry module's `RULES` table, in its order: the entry module hands the
+/// config over as the value at each path (`browser::config_js` reads them by index), so no key
+/// name crosses or ships in the wasm. A test checks this list against pkg-template/index.js.
+pub const PATHS: [&str; 40] = [
+    "url",
+    "apiKey",
+    "app",
+    "app.name",
+    "app.version",
+    "app.environment",
+    "app.namespace",
+    "app.release",
+    "transport",
+    "batching",
+    "batching.itemLimit",
+    "batching.sendTimeout",
+    "sessionTracking",
+    "sessionTracking.samplingRate",
+    "sessionTracking.errorBuffer",
+    "sessionTracking.inactivityTimeout",
+    "sessionTracking.maxSessionDuration",
+    "sessionTracking.persistent",
+    "webVitals",
+    "webVitals.reportAllChanges",
+    "tracing",
+    "tracing.propagateTraceHeaderCorsUrls",
+    "ignoreUrls",
+    "ignoreErrors",
+    "captureConsole",
+    "captureConsoleDisabledLevels",
+    "errors",
+    "errors.maxPerMinute",
+    "redact",
+    "redact.queryParams",
+    "beforeSend",
+    "user",
+    "user.id",
+    "user.username",
+    "user.email",
+    "user.attributes",
+    "paused",
+    "debug",
+    "wasmUrl",
+    "webVitals.reportSoftNavs",
+];
+
 /// Checks values the types cannot: required strings and ranges. The messages are the ones
 /// the entry module throws, naming the key.
 pub fn validate(c: &Config) -> Result<(), String> {
@@ -276,6 +334,23 @@ mod tests {
         );
         c.session_tracking.sampling_rate = f64::NAN;
         assert!(validate(&c).is_err());
+    }
+
+    #[test]
+    fn the_paths_are_the_entry_modules_rules_in_order() {
+        let js = include_str!("../pkg-template/index.js");
+        let table = &js[js.find("const RULES = [").unwrap()..];
+        let table = &table[..table.find("];").unwrap()];
+        // Each rule is `['path', type, …]`; a type may be a list of strings (`['beacon', 'fetch']`),
+        // whose first item is followed by another string rather than a type.
+        let paths: Vec<&str> = table
+            .split("['")
+            .skip(1)
+            .map(|p| p.split_once("', ").unwrap())
+            .filter(|(_, rest)| !rest.starts_with('\''))
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(paths, PATHS);
     }
 
     #[test]

@@ -53,27 +53,25 @@ mod api {
     use crate::prelude::*;
     use wasm_bindgen::prelude::*;
 
+    // The running agent, as the entry module sees it: free functions rather than methods of an
+    // exported struct, which would cost a JS class, a FinalizationRegistry and a borrow check
+    // per call for a handle that holds nothing. Every function swallows its own failures.
+
     /// Starts the agent with a config the entry module has already validated; throws a
     /// readable error if it is still not acceptable.
     #[wasm_bindgen]
-    pub fn start(config: JsValue, host: Host) -> Result<Rum, JsValue> {
+    pub fn start(config: JsValue, host: Host) -> Result<(), JsValue> {
         let config = crate::browser::config_js::from_js(&config);
         config::validate(&config).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-        agent::start(config, host).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-        Ok(Rum { _private: () })
+        agent::start(config, host).map_err(|e| JsValue::from(js_sys::Error::new(&e)))
     }
 
-    /// The running agent, as the entry module sees it. Every method swallows its own failures.
-    #[wasm_bindgen]
-    pub struct Rum {
-        _private: (),
-    }
-
-    #[wasm_bindgen]
-    impl Rum {
+    mod handle {
+        use super::*;
+        use wasm_bindgen::JsCast;
         /// A custom event; `attributes` is an object of strings.
         #[wasm_bindgen(js_name = pushEvent)]
-        pub fn push_event(&self, name: String, attributes: JsValue, domain: Option<String>) {
+        pub fn push_event(name: String, attributes: JsValue, domain: Option<String>) {
             agent::push(Item::Event(Event {
                 name,
                 domain: domain.unwrap_or_default(),
@@ -85,7 +83,7 @@ mod api {
 
         /// A log line.
         #[wasm_bindgen(js_name = pushLog)]
-        pub fn push_log(&self, message: String, level: Option<String>, context: JsValue) {
+        pub fn push_log(message: String, level: Option<String>, context: JsValue) {
             agent::push(Item::Log(Log {
                 message,
                 level: level.unwrap_or_else(|| "info".into()),
@@ -97,7 +95,7 @@ mod api {
 
         /// A measurement: `values` is an object of numbers.
         #[wasm_bindgen(js_name = pushMeasurement)]
-        pub fn push_measurement(&self, kind: String, values: JsValue, context: JsValue) {
+        pub fn push_measurement(kind: String, values: JsValue, context: JsValue) {
             let mut nums = Vec::new();
             if values.is_object() {
                 for e in js_sys::Object::entries(values.unchecked_ref()).iter() {
@@ -121,13 +119,7 @@ mod api {
         /// An error the page caught itself (or one the entry module kept from before the wasm
         /// loaded): its stack is parsed here, and `ignoreErrors`, folding and the rate limit apply.
         #[wasm_bindgen(js_name = pushError)]
-        pub fn push_error(
-            &self,
-            kind: String,
-            message: String,
-            stack: Option<String>,
-            context: JsValue,
-        ) {
+        pub fn push_error(kind: String, message: String, stack: Option<String>, context: JsValue) {
             crate::browser::errors::report(RawError {
                 kind,
                 value: message,
@@ -141,7 +133,6 @@ mod api {
         /// Sets the user (`null` clears it).
         #[wasm_bindgen(js_name = setUser)]
         pub fn set_user(
-            &self,
             id: Option<String>,
             username: Option<String>,
             email: Option<String>,
@@ -160,44 +151,57 @@ mod api {
             agent::with(|a| a.set_user(user));
         }
 
+        /// The page moved to `url` without a new document (`replace`: by `replaceState`, the
+        /// same view); called by the entry module's history wrappers.
+        #[wasm_bindgen]
+        pub fn route(url: String, replace: bool) {
+            if agent::with(|a| a.navigate(&url, replace)) == Some(true) {
+                agent::flush();
+            }
+        }
+
         /// Sets the view name.
         #[wasm_bindgen(js_name = setView)]
-        pub fn set_view(&self, name: String) {
+        pub fn set_view(name: String) {
             agent::with(|a| a.set_view(name));
         }
 
         /// The session id, or `undefined` when not running.
         #[wasm_bindgen(js_name = sessionId)]
-        pub fn session_id(&self) -> Option<String> {
+        pub fn session_id() -> Option<String> {
             agent::with(|a| a.session().0.to_string())
         }
 
         /// Whether the session's items are sent.
         #[wasm_bindgen(js_name = sessionSampled)]
-        pub fn session_sampled(&self) -> bool {
+        pub fn session_sampled() -> bool {
             agent::with(|a| a.session().1).unwrap_or(false)
         }
 
         /// Stops collecting until `resume()`.
-        pub fn pause(&self) {
+        #[wasm_bindgen]
+        pub fn pause() {
             agent::with(|a| a.pause());
         }
 
         /// Collects again after `pause()`.
-        pub fn resume(&self) {
+        #[wasm_bindgen]
+        pub fn resume() {
             if agent::with(|a| a.resume()) == Some(true) {
                 agent::resend_kept();
             }
         }
 
         /// Hands every queued item to the browser now.
-        pub fn flush(&self) {
+        #[wasm_bindgen]
+        pub fn flush() {
             crate::browser::errors::report_dropped();
             agent::flush();
         }
 
         /// Sends what is left and removes every listener and wrapper the agent installed.
-        pub fn shutdown(&self) {
+        #[wasm_bindgen]
+        pub fn shutdown() {
             agent::shutdown();
         }
     }

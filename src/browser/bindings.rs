@@ -44,6 +44,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     pub fn console_warn(message: &str);
 
+    /// `console.debug(line)`, only with `config.debug` (the lines of `core::debug`).
+    #[wasm_bindgen(js_namespace = console, js_name = debug)]
+    pub fn console_debug(line: &str);
+
     /// `setTimeout(cb, ms)`
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(cb: &js_sys::Function, ms: f64) -> JsValue;
@@ -131,14 +135,6 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
-    /// A `PerformanceObserver` with the `observe({type, buffered})` overload web-sys lacks.
-    #[wasm_bindgen(js_name = PerformanceObserver)]
-    pub type TypedObserver;
-
-    /// `observer.observe(options)`
-    #[wasm_bindgen(method, js_name = observe, catch)]
-    pub fn observe_with(this: &TypedObserver, options: &js_sys::Object) -> Result<(), JsValue>;
-
     /// `requestAnimationFrame(cb)`
     #[wasm_bindgen(js_name = requestAnimationFrame)]
     pub fn request_animation_frame(cb: &js_sys::Function) -> JsValue;

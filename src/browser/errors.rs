@@ -209,10 +209,13 @@ pub fn report(mut raw: RawError) {
     };
     // RegExps are tested on the JS side, outside our borrow.
     if ignored || host.is_some_and(|h| h.test("ignoreErrors", &raw.value)) {
+        agent::with(|a| a.note_drop(crate::core::debug::IGNORE_ERRORS, 1));
         return;
     }
+    let mut limited = false;
     let previous = with(|s| {
         let (offer, previous) = s.errors.offer(raw, now);
+        limited = offer == Offer::Dropped;
         match offer {
             Offer::Held if s.flush_timer.is_none() => {
                 s.flush_timer = Some(Timeout::new(s.flush_delay, agent::flush));
@@ -226,6 +229,9 @@ pub fn report(mut raw: RawError) {
         previous
     })
     .flatten();
+    if limited {
+        agent::with(|a| a.note_drop(crate::core::debug::ERROR_LIMIT, 1));
+    }
     if let Some(ex) = previous {
         agent::push(Item::Exception(ex));
     }

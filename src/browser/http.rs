@@ -64,6 +64,10 @@ impl Hooks {
             |list: &str, value: &str| self.regexps.as_ref().is_some_and(|h| h.test(list, value));
         let decision = self.rules.decide(url, &regex);
         if decision == Decision::Ignore {
+            // With `debug`, requests left alone by `ignoreUrls` (not the collector's own) are told.
+            if agent::with(|a| a.config.debug) == Some(true) && self.rules.ignored(url, &regex) {
+                agent::with(|a| a.note_drop(crate::core::debug::IGNORE_URLS, 1));
+            }
             return None;
         }
         let scope = if kind == 1 {

@@ -8,12 +8,11 @@ use super::bindings::{
     set_timeout,
 };
 use super::js::{flag, get};
-use super::listener::guarded;
+use super::listener::once_js;
 use crate::core::vitals::entries::Flat;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
@@ -96,8 +95,7 @@ pub fn when_activated(f: fn()) {
 /// Runs `f` on the next `kind` event at the window (capture, once). The page keeps this
 /// one-shot listener until the event; it frees itself when it runs.
 pub fn once(kind: &str, f: fn()) {
-    let cb = Closure::once_into_js(move |_: JsValue| f());
-    add_global_listener(kind, &guarded(cb.unchecked_ref()), &capture_once());
+    add_global_listener(kind, &once_js(Box::new(f)), &capture_once());
 }
 
 /// web-vitals' `whenIdleOrHidden`: at once when hidden; otherwise in an idle callback (at most
@@ -113,16 +111,14 @@ pub fn when_idle_or_hidden(f: Box<dyn FnOnce()>) {
     // one-shot closure is left to the page.
     let run = shared(f);
     let run_idle = run.clone();
-    let on_hide = Closure::once_into_js(move |_: JsValue| run());
-    let on_hide = guarded(on_hide.unchecked_ref());
+    let on_hide = once_js(Box::new(run));
     let idle = {
         let on_hide = on_hide.clone();
-        Closure::once_into_js(move || {
+        once_js(Box::new(move || {
             remove_global_listener("visibilitychange", &on_hide, true);
             run_idle();
-        })
+        }))
     };
-    let idle = guarded(idle.unchecked_ref());
     add_global_listener("visibilitychange", &on_hide, &capture_once());
     let opts = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&opts, &"timeout".into(), &JsValue::from_f64(1000.0));
@@ -133,9 +129,8 @@ pub fn when_idle_or_hidden(f: Box<dyn FnOnce()>) {
 
 /// Runs `f` after two animation frames (web-vitals' `doubleRAF`): the first paint after a restore.
 pub fn after_double_raf(f: Box<dyn FnOnce()>) {
-    let inner = Closure::once_into_js(move || {
-        let outer = Closure::once_into_js(f);
-        request_animation_frame(&guarded(outer.unchecked_ref()));
-    });
-    request_animation_frame(&guarded(inner.unchecked_ref()));
+    let inner = once_js(Box::new(move || {
+        request_animation_frame(&once_js(f));
+    }));
+    request_animation_frame(&inner);
 }

@@ -2,6 +2,7 @@
 //! `EventListener` and `Timeout`), so `shutdown()` is just dropping the agent.
 
 use crate::browser::Local;
+use crate::prelude::*;
 
 use super::bindings::{clear_timeout, set_timeout, Host};
 use core::cell::RefCell;
@@ -100,9 +101,15 @@ impl Drop for Timeout {
     }
 }
 
+/// `f` as a guarded one-shot JS function that frees itself when called (arguments ignored).
+/// Every one-shot callback of the agent goes through this one boxed type: each distinct closure
+/// type given to `Closure::once_into_js` would add its own conversion code (150-400 B each).
+pub fn once_js(f: Box<dyn FnOnce()>) -> Function {
+    guarded(Closure::once_into_js(f).unchecked_ref())
+}
+
 /// Runs `f` once after `ms` milliseconds, through the guard; the closure frees itself when it
 /// has run. For one-shot work that is never cancelled.
 pub fn defer(ms: f64, f: impl FnOnce() + 'static) {
-    let cb: JsValue = Closure::once_into_js(f);
-    set_timeout(&guarded(cb.unchecked_ref()), ms);
+    set_timeout(&once_js(Box::new(f)), ms);
 }

@@ -11,6 +11,6 @@ use wasm_bindgen::{JsCast, JsValue};
 /// `host` is the entry module's `Host` object.
 pub fn install(config: &Config, host: &JsValue) -> Option<Box<dyn Any>> {
     let http = super::http::install(config, host.unchecked_ref());
-    let timing = super::timing::install(&config.redact.query_params);
+    let timing = super::timing::install();
     Some(Box::new((http, timing)))
 }

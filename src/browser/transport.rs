@@ -100,8 +100,9 @@ fn read_answer(status: f64, retry_after: Option<String>, session_status: Option<
     }
     if status == 429.0 {
         let ms = retry_after
-            .and_then(|v| v.trim().parse::<u32>().ok())
-            .map_or(DEFAULT_RETRY_AFTER_MS, |s| f64::from(s) * 1000.0);
+            .and_then(|v| crate::core::json::parse_u64(v.trim()))
+            .filter(|s| *s <= u64::from(u32::MAX))
+            .map_or(DEFAULT_RETRY_AFTER_MS, |s| s as f64 * 1000.0);
         return Answer::RetryAfter(ms);
     }
     if session_status.as_deref() == Some("invalid") {

@@ -30,9 +30,13 @@ const FARO_NAVIGATION_ID_KEY: &str = "com.grafana.faro.lastNavigationId";
 
 static STATE: Local<RefCell<Option<Vitals>>> = Local(RefCell::new(None));
 
+/// `webVitals.reportSoftNavs`, for the observers set up at activation.
+static SOFT_NAVS: Local<core::cell::Cell<bool>> = Local(core::cell::Cell::new(false));
+
 /// The running observers, in the order of [`Kind`].
-static OBSERVERS: Local<RefCell<[Option<Observer>; 7]>> =
-    Local(RefCell::new([None, None, None, None, None, None, None]));
+static OBSERVERS: Local<RefCell<[Option<Observer>; 9]>> = Local(RefCell::new([
+    None, None, None, None, None, None, None, None, None,
+]));
 
 /// What each observer observes (its index in [`OBSERVERS`]).
 #[derive(Clone, Copy)]
@@ -44,6 +48,8 @@ enum Kind {
     Inp,
     Loaf,
     Count,
+    Soft,
+    Paint,
 }
 
 /// The page as the metrics ask about it when they report.
@@ -121,21 +127,22 @@ fn keep(kind: Kind, observer: Option<Observer>) {
     });
 }
 
-/// The navigation entry, if valid as web-vitals defines it (0 < responseStart < now), and its type.
-fn navigation() -> Option<(NavTiming, String)> {
+/// The navigation entry, if valid as web-vitals defines it (0 < responseStart < now), its type
+/// and its URL.
+fn navigation() -> Option<(NavTiming, String, String)> {
     let mut found = None;
     entries("navigation", &mut |nums, strs| {
         if !nums.is_empty() {
-            let (_, n, kind) = Flat::new(nums, strs).timing();
-            found = Some((n, kind));
+            let (r, n, kind) = Flat::new(nums, strs).timing();
+            found = Some((n, kind, r.url));
         }
     });
-    found.filter(|(n, _)| n.response_start > 0.0 && n.response_start < performance_now())
+    found.filter(|(n, _, _)| n.response_start > 0.0 && n.response_start < performance_now())
 }
 
 /// The navigation type of the page's first metrics (web-vitals' `initMetric`).
-fn navigation_type(nav: Option<&(NavTiming, String)>) -> &'static str {
-    let Some((n, kind)) = nav else {
+fn navigation_type(nav: Option<&(NavTiming, String, String)>) -> &'static str {
+    let Some((n, kind, _)) = nav else {
         return "navigate";
     };
     if prerendering() || n.activation_start > 0.0 {
@@ -149,6 +156,11 @@ fn navigation_type(nav: Option<&(NavTiming, String)>) -> &'static str {
             _ => "navigate",
         }
     }
+}
+
+/// The navigation type of the page's own (hard) navigation, as its first metrics have it.
+pub fn page_navigation_type() -> &'static str {
+    navigation_type(navigation().as_ref())
 }
 
 fn on_paint(nums: &[f64], strs: &str) {
@@ -174,12 +186,47 @@ fn on_lcp(nums: &[f64], strs: &str) {
 }
 
 /// Freezes LCP (on the first trusted key, click or hide), unless the instance changed meanwhile.
+/// With soft navigations the observers stay: each route has its LCP.
 fn finalize_lcp(id: String) {
     let mut done = false;
     update(|s, out| done = s.finalize_lcp(&id, &Page, out));
-    if done {
+    if done && !observing(Kind::Soft) {
         with_observer(Kind::Lcp, Observer::disconnect);
     }
+}
+
+/// `soft-navigation` entries: each starts the route's metrics (its URL redacted as the page's).
+fn on_soft_navs(nums: &[f64], strs: &str) {
+    let redact = agent::with(|a| a.config.redact.query_params.clone()).unwrap_or_default();
+    for mut nav in Flat::new(nums, strs).all(Flat::soft_navigation) {
+        nav.url = crate::core::url::redact(&nav.url, &redact);
+        let url = nav.url.clone();
+        update(|s, out| s.on_soft_navigation(nav, &Page, out));
+        // INP's part in an idle task, as web-vitals: after the event entries that came first.
+        when_idle_or_hidden(Box::new(move || {
+            let browser_count = browser_interaction_count();
+            update(|s, out| {
+                let count = s.interaction_count(browser_count);
+                s.on_soft_navigation_inp(&url, count, &Page, out);
+            });
+        }));
+    }
+}
+
+fn on_contentful_paints(nums: &[f64], strs: &str) {
+    for p in Flat::new(nums, strs).all(Flat::contentful_paint) {
+        update(|s, out| s.on_contentful_paint(p, &Page, out));
+    }
+}
+
+/// web-vitals' `checkSoftNavsEnabled`: the entries exist and so does the method it reads the
+/// largest paint with (older Chromium had an attribute instead).
+fn soft_navs_supported() -> bool {
+    let p = get(
+        &get(&js_sys::global(), "PerformanceSoftNavigation"),
+        "prototype",
+    );
+    get(&p, "getLargestInteractionContentfulPaint").is_function()
 }
 
 fn on_trusted_input() {
@@ -298,14 +345,22 @@ fn when_ttfb_ready() {
 }
 
 fn report_ttfb() {
-    if let Some((n, _)) = navigation() {
+    if let Some((n, _, _)) = navigation() {
         update(|s, out| s.on_ttfb(n, &Page, out));
     }
 }
 
-/// FCP, LCP, CLS (after FCP) and INP observers, set up once the page is activated.
+/// FCP, LCP, CLS (after FCP) and INP observers, set up once the page is activated; with
+/// `webVitals.reportSoftNavs` where the browser has them, soft navigations too.
 fn start_observers() {
-    if let Some((n, _)) = navigation() {
+    if SOFT_NAVS.with(|s| s.get()) && soft_navs_supported() {
+        keep(Kind::Soft, observe("soft-navigation", None, on_soft_navs));
+        keep(
+            Kind::Paint,
+            observe("interaction-contentful-paint", None, on_contentful_paints),
+        );
+    }
+    if let Some((n, _, _)) = navigation() {
         with(|s| s.set_navigation(n));
     }
     keep(Kind::Fcp, observe("paint", None, on_paint));
@@ -368,15 +423,21 @@ fn on_visibility(ev: web_sys::Event) {
 pub fn install(config: &Config) -> Option<Box<dyn Any>> {
     let window = web_sys::window()?;
     let nav = navigation();
-    let activation = nav.as_ref().map_or(0.0, |(n, _)| n.activation_start);
+    let activation = nav.as_ref().map_or(0.0, |(n, _, _)| n.activation_start);
+    // web-vitals' `navigationURL` of a hard navigation: the entry's URL (the page's, without one).
+    let url = nav
+        .as_ref()
+        .map_or_else(super::meta::page_url, |(_, _, u)| u.clone());
     let vitals = Vitals::new(
         config.web_vitals.report_all_changes,
         initial_first_hidden(activation),
-        nav.as_ref().map(|(n, _)| *n),
+        nav.as_ref().map(|(n, _, _)| *n),
         navigation_type(nav.as_ref()),
+        crate::core::url::redact(&url, &config.redact.query_params),
         &Page,
     );
     STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(vitals)))?;
+    SOFT_NAVS.with(|s| s.set(config.web_vitals.report_soft_navs));
 
     let mut listeners = Vec::new();
     // Capturing on the window: the final reports are pushed before the agent's own flush (a

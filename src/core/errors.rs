@@ -116,14 +116,16 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
     };
     // Firefox prefixes async frames with their cause: `async*fn`, `promise callback*fn`.
     let function = function.rsplit('*').next().unwrap_or(function);
-    let frame = if let Some(eval_at) = location.find(" line ") {
+    let frame = if let Some(eval_at) = super::text::find(location, " line ") {
         // `url line 3 > eval:1:5` or `… > Function:1:10`: the line of the calling script.
         let (file, tail) = (&location[..eval_at], &location[eval_at + 6..]);
         let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
         Frame {
             function: String::new(),
             filename: file.into(),
-            lineno: tail[..digits].parse().unwrap_or(0),
+            lineno: super::json::parse_u64(&tail[..digits])
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0),
             colno: 0,
         }
     } else {
@@ -168,7 +170,7 @@ fn split_number(s: &str) -> (&str, Option<u32>) {
     if let Some(colon) = s.rfind(':') {
         let digits = &s[colon + 1..];
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(n) = digits.parse::<u32>() {
+            if let Some(n) = super::json::parse_u64(digits).and_then(|n| u32::try_from(n).ok()) {
                 return (&s[..colon], Some(n));
             }
         }
@@ -230,7 +232,7 @@ pub fn fingerprint(e: &RawError) -> u64 {
 pub fn is_ignored(message: &str, patterns: &[String]) -> bool {
     patterns
         .iter()
-        .any(|p| !p.is_empty() && message.contains(p.as_str()))
+        .any(|p| !p.is_empty() && super::text::contains(message, p))
 }
 
 /// The wire exception for a raw error seen `count` times in a row.

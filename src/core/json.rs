@@ -72,6 +72,22 @@ pub fn push_i64(out: &mut String, v: i64) {
     out.push_str(buf.format(v));
 }
 
+/// A whole number of ASCII digits (no sign, no spaces) that fits `u64`; `None` otherwise. One
+/// parser for every number the agent reads back (`str::parse` adds one copy per integer type).
+pub fn parse_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in s.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
 /// Appends an unsigned integer.
 pub fn push_u64(out: &mut String, v: u64) {
     let mut buf = itoa::Buffer::new();
@@ -168,6 +184,16 @@ impl<'a> Obj<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_u64_reads_plain_digits_only() {
+        assert_eq!(parse_u64("0"), Some(0));
+        assert_eq!(parse_u64("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_u64("18446744073709551616"), None);
+        for bad in ["", "-1", "+1", " 1", "1.5", "x"] {
+            assert_eq!(parse_u64(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn escapes_quotes_controls_and_keeps_unicode() {

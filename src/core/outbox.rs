@@ -105,7 +105,7 @@ impl DropCounts {
     pub fn decode(stored: &str) -> DropCounts {
         let mut c = DropCounts::default();
         for (slot, part) in c.0.iter_mut().zip(stored.split(',')) {
-            *slot = part.parse().unwrap_or(0);
+            *slot = super::json::parse_u64(part).unwrap_or(0);
         }
         c
     }

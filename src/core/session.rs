@@ -56,8 +56,8 @@ impl Session {
     pub fn decode(s: &str) -> Option<Session> {
         let mut it = s.split('|');
         let id = it.next()?;
-        let started = it.next()?.parse::<u64>().ok()? as f64;
-        let last_activity = it.next()?.parse::<u64>().ok()? as f64;
+        let started = super::json::parse_u64(it.next()?)? as f64;
+        let last_activity = super::json::parse_u64(it.next()?)? as f64;
         let sampled = match it.next()? {
             "1" => true,
             "0" => false,
@@ -79,6 +79,33 @@ impl Session {
     }
 }
 
+/// The event counted as one page view (`rum_page_views_total`): at start for the page's own
+/// navigation, then at each route change of a single-page app.
+pub const PAGE_VIEW: &str = "page_view";
+/// The event counted as one session (`rum_sessions_total`), Faro's name.
+pub const SESSION_START: &str = "session_start";
+
+/// The attributes of a [`PAGE_VIEW`] (with its `navigation_type`) or [`SESSION_START`] (without):
+/// the session's head-sampling decision (as made from its id, whatever an exception promoted
+/// since) and the rate, which the collector weights each view by (1/rate) to estimate all views.
+pub fn count_attributes(
+    navigation_type: Option<&str>,
+    id: &str,
+    rate: f64,
+) -> super::payload::StrMap {
+    let mut r = String::new();
+    super::json::push_f64(&mut r, rate);
+    let head = if sampled(id, rate) { "true" } else { "false" };
+    let mut out = vec![
+        ("session_sampled".into(), head.into()),
+        ("sampling_rate".into(), r),
+    ];
+    if let Some(t) = navigation_type {
+        out.insert(0, ("navigation_type".into(), t.into()));
+    }
+    out
+}
+
 /// Returns the session to use at `now`: the stored one while it is live, else a new one.
 /// The bool says whether it is new.
 pub fn resume_or_start(
@@ -97,6 +124,36 @@ pub fn resume_or_start(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_attributes_carry_the_head_decision_from_the_id_not_a_promotion() {
+        let promoted = Session {
+            id: (0..1000)
+                .map(|i| alloc::format!("s{i}"))
+                .find(|id| !sampled(id, 0.5))
+                .unwrap(),
+            started: 0.0,
+            last_activity: 0.0,
+            sampled: true,
+        };
+        let a = count_attributes(Some("route-change"), &promoted.id, 0.5);
+        assert_eq!(
+            a,
+            [
+                ("navigation_type".into(), "route-change".into()),
+                ("session_sampled".into(), "false".into()),
+                ("sampling_rate".into(), "0.5".into())
+            ]
+        );
+        let b = count_attributes(None, "any", 1.0);
+        assert_eq!(
+            b,
+            [
+                ("session_sampled".into(), "true".into()),
+                ("sampling_rate".into(), "1".into())
+            ]
+        );
+    }
 
     #[test]
     fn round_trips_through_storage() {
@@ -141,7 +198,9 @@ mod tests {
 /// At the first exception the session is promoted, and those items go out before it.
 #[derive(Debug, Default)]
 pub struct ErrorBuffer {
-    items: alloc::collections::VecDeque<super::payload::Encoded>,
+    // A Vec, not a VecDeque: at most `cap` (50 by default) items, and VecDeque's ring code costs
+    // about 700 B of gzip in the agent.
+    items: Vec<super::payload::Encoded>,
     cap: usize,
     /// Items pushed out of the full buffer (oldest first), counted.
     pub dropped: u64,
@@ -160,7 +219,7 @@ impl ErrorBuffer {
     /// A buffer for `cap` items.
     pub fn new(cap: usize) -> Self {
         ErrorBuffer {
-            items: alloc::collections::VecDeque::new(),
+            items: Vec::new(),
             cap,
             dropped: 0,
         }
@@ -183,10 +242,10 @@ impl ErrorBuffer {
             return Admit::Held;
         }
         if self.items.len() >= self.cap {
-            self.items.pop_front();
+            self.items.remove(0);
             self.dropped += 1;
         }
-        self.items.push_back(item);
+        self.items.push(item);
         Admit::Held
     }
 

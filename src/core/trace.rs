@@ -163,7 +163,8 @@ pub fn without_query(url: &str) -> &str {
 /// `url` made absolute against `base` for the forms a config URL takes (`https://…`,
 /// `//host/…`, `/path`); anything else is returned as it is.
 pub fn absolute(base: &str, url: &str) -> String {
-    let (Some((scheme, rest)), None) = (base.split_once("://"), url::parse(url)) else {
+    let (Some((scheme, rest)), None) = (super::text::split_once(base, "://"), url::parse(url))
+    else {
         return url.into();
     };
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
@@ -207,6 +208,14 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// Whether `ignoreUrls` (its strings, then its RegExps through `regex`) matches `target`.
+    pub fn ignored(&self, target: &str, regex: &dyn Fn(&str, &str) -> bool) -> bool {
+        self.ignore_urls
+            .iter()
+            .any(|s| !s.is_empty() && super::text::contains(target, s))
+            || regex("ignoreUrls", target)
+    }
+
     /// Decides for an absolute URL. `regex` tests the JS-side RegExps of a config list
     /// (`ignoreUrls` with the full URL, `propagateTraceHeaderCorsUrls` with the URL without its
     /// query and fragment); it is only called when the strings did not decide.
@@ -219,13 +228,7 @@ impl Rules {
         {
             return Decision::Ignore;
         }
-        if url_under(target, &self.collector_url)
-            || self
-                .ignore_urls
-                .iter()
-                .any(|s| !s.is_empty() && target.contains(s.as_str()))
-            || regex("ignoreUrls", target)
-        {
+        if url_under(target, &self.collector_url) || self.ignored(target, regex) {
             return Decision::Ignore;
         }
         if url::same_origin(target, &self.page_url)

@@ -2,6 +2,8 @@
 
 use crate::prelude::*;
 
+use super::text::contains;
+
 /// What the user agent says.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Agent {
@@ -17,7 +19,7 @@ pub struct Agent {
 
 /// The version after `token/` (up to a space, `;` or `)`).
 fn version_after<'a>(ua: &'a str, token: &str) -> Option<&'a str> {
-    let start = ua.find(token)? + token.len();
+    let start = super::text::find(ua, token)? + token.len();
     let rest = &ua[start..];
     let end = rest.find([' ', ';', ')']).unwrap_or(rest.len());
     Some(&rest[..end])
@@ -40,20 +42,21 @@ pub fn parse(ua: &str) -> Agent {
         .iter()
         .find_map(|(token, name)| {
             let v = version_after(ua, token)?;
-            (*name != "Safari" || ua.contains("Safari/")).then(|| (name.to_string(), v.to_string()))
+            (*name != "Safari" || contains(ua, "Safari/"))
+                .then(|| (name.to_string(), v.to_string()))
         })
         .unwrap_or_default();
-    let os = if ua.contains("Windows") {
+    let os = if contains(ua, "Windows") {
         "Windows"
-    } else if ua.contains("iPhone") || ua.contains("iPad") || ua.contains("iPod") {
+    } else if contains(ua, "iPhone") || contains(ua, "iPad") || contains(ua, "iPod") {
         "iOS"
-    } else if ua.contains("Android") {
+    } else if contains(ua, "Android") {
         "Android"
-    } else if ua.contains("CrOS") {
+    } else if contains(ua, "CrOS") {
         "Chrome OS"
-    } else if ua.contains("Mac OS X") || ua.contains("Macintosh") {
+    } else if contains(ua, "Mac OS X") || contains(ua, "Macintosh") {
         "Mac OS"
-    } else if ua.contains("Linux") {
+    } else if contains(ua, "Linux") {
         "Linux"
     } else {
         ""
@@ -62,9 +65,9 @@ pub fn parse(ua: &str) -> Agent {
         name,
         version,
         os: os.to_string(),
-        mobile: ua.contains("Mobi")
-            || ua.contains("iPhone")
-            || ua.contains("Android") && !ua.contains("Tablet"),
+        mobile: contains(ua, "Mobi")
+            || contains(ua, "iPhone")
+            || contains(ua, "Android") && !contains(ua, "Tablet"),
     }
 }
 

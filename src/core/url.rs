@@ -18,9 +18,14 @@ pub struct Parts<'a> {
     pub query: &'a str,
 }
 
+/// A port number.
+fn port(p: &str) -> Option<u16> {
+    super::json::parse_u64(p).and_then(|n| u16::try_from(n).ok())
+}
+
 /// Splits an absolute URL; `None` for anything that is not `scheme://host…`.
 pub fn parse(url: &str) -> Option<Parts<'_>> {
-    let (scheme, rest) = url.split_once("://")?;
+    let (scheme, rest) = super::text::split_once(url, "://")?;
     if scheme.is_empty()
         || !scheme
             .bytes()
@@ -35,12 +40,10 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     let (host, port) = if let Some(end) = hostport.strip_prefix('[').and_then(|h| h.find(']')) {
         // [v6]:port
         let host = &hostport[..end + 2];
-        let port = hostport[end + 2..]
-            .strip_prefix(':')
-            .and_then(|p| p.parse().ok());
+        let port = hostport[end + 2..].strip_prefix(':').and_then(port);
         (host, port)
     } else if let Some((h, p)) = hostport.rsplit_once(':') {
-        (h, p.parse().ok())
+        (h, port(p))
     } else {
         (hostport, None)
     };
@@ -185,10 +188,10 @@ pub fn tokens(name: &str) -> String {
 /// (`customer_id` matches `customerId` and `x-customer-id`).
 pub fn is_sensitive(name: &str, extra: &[String]) -> bool {
     let t = tokens(name);
-    SENSITIVE.iter().any(|s| t.contains(s))
+    SENSITIVE.iter().any(|s| super::text::contains(&t, s))
         || extra.iter().any(|e| {
             let e = tokens(e);
-            e.len() > 1 && t.contains(&e)
+            e.len() > 1 && super::text::contains(&t, &e)
         })
 }
 
@@ -228,7 +231,7 @@ fn push_without_userinfo(out: &mut String, head: &str) {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
     };
-    let (prefix, rest) = match head.split_once("//") {
+    let (prefix, rest) = match super::text::split_once(head, "//") {
         Some((scheme, rest))
             if scheme.is_empty() || scheme.strip_suffix(':').is_some_and(scheme_ok) =>
         {

@@ -383,11 +383,12 @@ test('hardening: a wasm trap stops the agent quietly, warns once and reports onc
     routes: {
       '/': (c) => agentPage({ config: config(c), head: WATCH, after: `
         await rum.flush(); // resolves once the agent runs: console wrapped, listeners installed
-        // A real trap from the real instance: a method called with an out-of-bounds object
-        // pointer makes the wasm read outside its memory (WebAssembly.RuntimeError).
+        // A real trap from the real instance: with its memory overwritten, every pointer the
+        // wasm loads is 0xffffffff, so the next call reads outside its memory
+        // (WebAssembly.RuntimeError) before it can do anything else.
         const glue = await import('/pkg/wasm_rum.js');
         const wasm = await glue.default();
-        glue.Rum.prototype.pushEvent = function () { return wasm[${JSON.stringify(exportName('rum_pushEvent'))}](0xfffffff0, 0, 0, 0, 0, 0); };
+        new Uint8Array(wasm[${JSON.stringify(exportName('memory'))}].buffer).fill(0xff);
         rum.pushEvent('trap');
         rum.pushEvent('trap again');
         rum.pushLog('after death');

@@ -165,3 +165,17 @@ export function metricValue(text, name, labels = {}) {
     .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((a, s) => a + s.value, 0);
 }
+
+/**
+ * A fresh browser context and page, with everything the page printed (`console`: `{type, text}`)
+ * and every uncaught page error (`pageErrors`) recorded; `close()` closes the context.
+ */
+export async function openPage(browser, contextOptions = {}) {
+  const context = await browser.newContext(contextOptions);
+  const page = await context.newPage();
+  const console = [];
+  page.on('console', (m) => console.push({ type: m.type(), text: m.text() }));
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return { context, page, console, pageErrors, close: () => context.close() };
+}

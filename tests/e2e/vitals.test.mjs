@@ -71,7 +71,7 @@ const FARO_MAPPING = `
   };`;
 
 /** A page with web-vitals (attribution build) and our agent; `body` and `script` are the scenario. */
-function page(collectorUrl, { body = '', script = '', head = '', reportAllChanges = false } = {}) {
+function page(collectorUrl, { body = '', script = '', head = '', reportAllChanges = false, reportSoftNavs = true } = {}) {
   return `<!doctype html><html><head><meta charset="utf-8"><title>vitals</title>${head}
 <style>body{margin:0;font-family:sans-serif} .box{width:600px;height:100px;background:#eee} button{width:200px;height:60px}</style></head>
 <body>${body}
@@ -80,11 +80,12 @@ function page(collectorUrl, { body = '', script = '', head = '', reportAllChange
   window.__wv = [];
   new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lcp = e; }).observe({ type: 'largest-contentful-paint', buffered: true });
   ${FARO_MAPPING}
-  const keep = (m) => window.__wv.push({ name: m.name, value: m.value, delta: m.delta, rating: m.rating, navigationType: m.navigationType, id: m.id, faro: faro(m) });
-  const opts = { reportAllChanges: ${reportAllChanges} };
+  const keep = (m) => window.__wv.push({ name: m.name, value: m.value, delta: m.delta, rating: m.rating, navigationType: m.navigationType, navigationURL: m.navigationURL, id: m.id, faro: faro(m) });
+  // Both sides with the same options; our default for reportSoftNavs is web-vitals' true.
+  const opts = { reportAllChanges: ${reportAllChanges}, reportSoftNavs: ${reportSoftNavs} };
   onLCP(keep, opts); onCLS(keep, opts); onINP(keep, opts); onFCP(keep, opts); onTTFB(keep, opts);
   const { init } = await import('/pkg/index.js');
-  window.rum = init({ url: ${JSON.stringify(collectorUrl)}, app: { name: 'vitals' }, batching: { sendTimeout: 200 }, webVitals: { reportAllChanges: ${reportAllChanges} } });
+  window.rum = init({ url: ${JSON.stringify(collectorUrl)}, app: { name: 'vitals' }, batching: { sendTimeout: 200 }, webVitals: { reportAllChanges: ${reportAllChanges}, reportSoftNavs: ${reportSoftNavs} } });
   window.busy = (ms) => { const end = performance.now() + ms; while (performance.now() < end) {} };
   ${script}
 </script></body></html>`;
@@ -95,7 +96,7 @@ function ourAttribution(m) {
   const values = { ...m.values };
   for (const k of ['lcp', 'inp', 'cls', 'fcp', 'ttfb', 'delta']) delete values[k];
   const context = { ...m.context };
-  for (const k of ['id', 'rating', 'navigation_type', 'navigation_entry_id']) delete context[k];
+  for (const k of ['id', 'rating', 'navigation_type', 'navigation_entry_id', 'navigation_url']) delete context[k];
   return { values, context };
 }
 
@@ -158,6 +159,7 @@ async function scenario({ pages, drive, expect, frameTolerance = [] }) {
         assert.equal(m.context.navigation_entry_id, 'unknown', 'navigation_entry_id as Faro sends it without its navigation id');
         assert.equal(m.context.rating, t.rating, `${name} rating`);
         assert.equal(m.context.navigation_type, t.navigationType, `${name} navigation type`);
+        assert.equal(m.context.navigation_url, t.navigationURL, `${name} navigation URL`);
       });
     }
     return { wv, ours };
@@ -433,4 +435,61 @@ test('a page hidden at load reports no FCP and no LCP, as web-vitals does', asyn
     await site.stop();
     await collector.stop();
   }
+});
+
+// A single-page app's route change: a click that pushes a URL and paints new content is a soft
+// navigation (Chromium's Soft Navigation API); web-vitals with reportSoftNavs finalises the page's
+// metrics and starts the route's. Ours must report the same, each with the URL it measures.
+const SPA = {
+  body: '<h1 style="font-size:64px">Home page headline</h1><button id="go">cart</button><main id="m"></main>',
+  script: `document.getElementById('go').addEventListener('click', () => {
+    history.pushState({}, '', '/cart');
+    document.getElementById('m').innerHTML = '<h2 style="font-size:56px">The cart route paints this</h2><p id="p">and a line more</p>';
+  });`,
+};
+
+async function softNavigate(p, origin, { soft = true } = {}) {
+  await p.goto(origin + '/');
+  await ready(p);
+  await p.waitForTimeout(400);
+  await p.click('#go');
+  await p.waitForFunction(() => performance.getEntriesByType('soft-navigation').length > 0, null, { timeout: 5000 });
+  if (soft) await p.waitForFunction(() => window.__wv.some((m) => m.navigationType === 'soft-navigation' && m.name === 'FCP'));
+  await p.waitForTimeout(300);
+  await p.click('#p'); // finalises the route's LCP, and is an interaction of the route
+  await p.waitForTimeout(300);
+  await hide(p);
+}
+
+test('soft navigation: the page metrics end at the route change and the route gets its own, as web-vitals reportSoftNavs', async () => {
+  const supported = await (async () => {
+    const c = await browser.newContext(); const p = await c.newPage();
+    try { return await p.evaluate(() => PerformanceObserver.supportedEntryTypes.includes('soft-navigation') && typeof PerformanceSoftNavigation?.prototype?.getLargestInteractionContentfulPaint === 'function'); } finally { await c.close(); }
+  })();
+  assert.ok(supported, 'this Chromium has soft-navigation entries (the machines install 156)');
+  let origin;
+  const { wv, ours } = await scenario({
+    pages: { '/': { html: (u) => page(u, SPA) } },
+    expect: ['FCP', 'LCP', 'TTFB', 'CLS', 'INP'],
+    drive: async (p, o) => { origin = o; await softNavigate(p, o); },
+  });
+  const soft = ours.filter((m) => m.context.navigation_type === 'soft-navigation');
+  const names = (list) => list.map((m) => ['lcp', 'inp', 'cls', 'fcp', 'ttfb'].find((k) => k in m.values)).sort();
+  assert.deepEqual(names(soft), ['cls', 'fcp', 'inp', 'lcp', 'ttfb'], `the route's five metrics: ${JSON.stringify(soft.map((m) => m.values))}`);
+  assert.ok(soft.every((m) => m.context.navigation_url === `${origin}/cart`), 'each names the route');
+  assert.equal(soft.find((m) => 'ttfb' in m.values).values.ttfb, 0, 'a soft navigation has no first byte');
+  const hard = ours.filter((m) => m.context.navigation_type === 'navigate');
+  assert.ok(hard.some((m) => 'lcp' in m.values), 'the page LCP is final at the route change');
+  assert.ok(hard.every((m) => m.context.navigation_url === `${origin}/`), 'the page metrics keep the page URL');
+  assert.equal(new Set(soft.map((m) => m.context.id)).size, 5, 'new ids');
+  assert.ok(wv.filter((m) => m.navigationType === 'soft-navigation').length === soft.length);
+});
+
+test('soft navigation with reportSoftNavs off: one set of metrics for the whole page, as before', async () => {
+  const { ours } = await scenario({
+    pages: { '/': { html: (u) => page(u, { ...SPA, reportSoftNavs: false }) } },
+    expect: ['FCP', 'LCP', 'TTFB', 'CLS', 'INP'],
+    drive: (p, o) => softNavigate(p, o, { soft: false }),
+  });
+  assert.ok(ours.every((m) => m.context.navigation_type === 'navigate'), JSON.stringify(ours.map((m) => m.context.navigation_type)));
 });

@@ -8,7 +8,7 @@ use super::cls::LayoutShift;
 use super::inp::{EventEntry, Loaf, Script};
 use super::lcp::LcpEntry;
 use super::lcp::LcpResource;
-use super::page::Resource;
+use super::page::{ContentfulPaint, Resource, SoftNavigation};
 use super::selector::{selector, NodePart};
 use super::NavTiming;
 
@@ -74,6 +74,80 @@ impl<'a> Flat<'a> {
     /// `[startTime]` of the `first-contentful-paint` entry (other paints give nothing).
     pub fn paint(&mut self) -> f64 {
         self.num()
+    }
+
+    /// js/entries.js' `full()`: every field of a navigation or traced resource entry, its
+    /// Server-Timing count, then `[name, initiatorType, nextHopProtocol, renderBlockingStatus,
+    /// type]` and each Server-Timing's name and description.
+    pub fn full(&mut self) -> crate::core::timing::NavigationTiming {
+        // Numbers and strings are read from two cursors: each list in its own order (fields of a
+        // struct literal are evaluated as written).
+        let mut n = crate::core::timing::NavigationTiming {
+            resource: crate::core::timing::ResourceTiming {
+                start_time: self.num(),
+                duration: self.num(),
+                redirect_start: self.num(),
+                redirect_end: self.num(),
+                worker_start: self.num(),
+                fetch_start: self.num(),
+                domain_lookup_start: self.num(),
+                domain_lookup_end: self.num(),
+                connect_start: self.num(),
+                secure_connection_start: self.num(),
+                connect_end: self.num(),
+                request_start: self.num(),
+                response_start: self.num(),
+                response_end: self.num(),
+                transfer_size: self.num(),
+                encoded_body_size: self.num(),
+                decoded_body_size: self.num(),
+                response_status: self.num(),
+                name: self.text(),
+                initiator_type: self.text(),
+                next_hop_protocol: self.text(),
+                render_blocking_status: self.text(),
+                server_timing: Vec::new(),
+            },
+            activation_start: self.num(),
+            dom_interactive: self.num(),
+            dom_content_loaded_event_start: self.num(),
+            dom_content_loaded_event_end: self.num(),
+            dom_complete: self.num(),
+            load_event_start: self.num(),
+            load_event_end: self.num(),
+            kind: self.text(),
+        };
+        for _ in 0..self.num() as usize {
+            let pair = (self.text(), self.text());
+            n.resource.server_timing.push(pair);
+        }
+        n
+    }
+
+    /// `[interactionId, startTime, presentationTime || paintTime] [name]`, then its largest
+    /// contentful paint as [`Flat::contentful_paint`] (interaction 0 when there is none).
+    pub fn soft_navigation(&mut self) -> SoftNavigation {
+        let interaction_id = self.num() as u64;
+        let start_time = self.num();
+        let paint_time = self.num();
+        let url = self.text();
+        let largest = Some(self.contentful_paint()).filter(|p| p.interaction_id > 0);
+        SoftNavigation {
+            interaction_id,
+            url,
+            start_time,
+            paint_time,
+            largest,
+        }
+    }
+
+    /// `[interactionId, largestContentfulPaint.renderTime] [element chain, id, url]`.
+    pub fn contentful_paint(&mut self) -> ContentfulPaint {
+        let interaction_id = self.num() as u64;
+        ContentfulPaint {
+            interaction_id,
+            paint: self.lcp(),
+        }
     }
 
     /// `[startTime] [element chain, id, url]`.
@@ -212,6 +286,51 @@ mod tests {
         assert_eq!(got[0].target, "body>button.a.b");
         assert_eq!(got[1].name, "keydown");
         assert_eq!(got[1].target, "#gone");
+    }
+
+    #[test]
+    fn full_timing_entries_keep_every_field_in_order_and_their_server_timings() {
+        let mut nums: Vec<f64> = (1..=25).map(f64::from).collect();
+        nums.push(2.0);
+        nums.extend((1..=25).map(|v| f64::from(v) * 10.0));
+        nums.push(0.0);
+        let strs = "https://a/x\x03fetch\x03h2\x03\x03\x03traceparent\x0300-ab-cd-01\x03cache\x03hit\x03https://a/\x03navigation\x03http/1.1\x03non-blocking\x03reload";
+        let got = Flat::new(&nums, strs).all(Flat::full);
+        assert_eq!(got.len(), 2);
+        let (a, b) = (&got[0], &got[1]);
+        assert_eq!(a.resource.name, "https://a/x");
+        assert_eq!(a.resource.initiator_type, "fetch");
+        assert_eq!(a.resource.start_time, 1.0);
+        assert_eq!(a.resource.response_status, 18.0);
+        assert_eq!(a.load_event_end, 25.0);
+        assert_eq!(
+            a.resource.server_timing,
+            [
+                ("traceparent".into(), "00-ab-cd-01".into()),
+                ("cache".into(), "hit".into())
+            ]
+        );
+        assert_eq!(b.kind, "reload");
+        assert_eq!(b.resource.render_blocking_status, "non-blocking");
+        assert_eq!(b.activation_start, 190.0);
+        assert_eq!(b.dom_complete, 230.0);
+        assert!(b.resource.server_timing.is_empty());
+    }
+
+    #[test]
+    fn soft_navigations_carry_their_largest_paint_when_they_have_one() {
+        let nums = [7.0, 2000.0, 2120.0, 7.0, 2300.0, 9.0, 3000.0, 0.0, 0.0, 0.0];
+        let strs = "https://a/cart\x03h2\x01\x01\x03\x03\x03https://a/b\x03\x03\x03";
+        let got = Flat::new(&nums, strs).all(Flat::soft_navigation);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].url, "https://a/cart");
+        assert_eq!(got[0].paint_time, 2120.0);
+        let p = got[0].largest.as_ref().unwrap();
+        assert_eq!((p.interaction_id, p.paint.start_time), (7, 2300.0));
+        assert_eq!(p.paint.target, "h2");
+        assert_eq!(got[1].interaction_id, 9);
+        assert_eq!(got[1].url, "https://a/b");
+        assert_eq!(got[1].largest, None, "no paint yet");
     }
 
     #[test]

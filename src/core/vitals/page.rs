@@ -16,6 +16,33 @@ use crate::core::payload::Item;
 /// web-vitals' navigation type of a metric started by a back/forward-cache restore.
 pub const BFCACHE: &str = "back-forward-cache";
 
+/// web-vitals' navigation type of metrics started by a soft navigation.
+pub const SOFT: &str = "soft-navigation";
+
+/// A `soft-navigation` entry (Chromium's Soft Navigation API), as web-vitals reads it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SoftNavigation {
+    /// The interaction that caused it (its contentful paints carry the same id).
+    pub interaction_id: u64,
+    /// The route's URL (`name`), redacted as the page URL is.
+    pub url: String,
+    /// `startTime`: the interaction's start, from which the new metrics count.
+    pub start_time: f64,
+    /// `presentationTime`, else `paintTime`, of its first contentful paint (0 when none).
+    pub paint_time: f64,
+    /// `getLargestInteractionContentfulPaint()`, when there is one.
+    pub largest: Option<ContentfulPaint>,
+}
+
+/// An `interaction-contentful-paint` entry: a paint caused by an interaction.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContentfulPaint {
+    /// The interaction it belongs to.
+    pub interaction_id: u64,
+    /// The paint, as an LCP entry (`largestContentfulPaint`: render time, element, URL).
+    pub paint: LcpEntry,
+}
+
 /// What the metrics ask of the page when they report.
 pub trait Env {
     /// `Date.now()`.
@@ -55,6 +82,9 @@ pub struct Observed {
 /// The page's metrics.
 pub struct Vitals {
     report_all: bool,
+    /// The URL of the navigation the metrics measure (web-vitals' `navigationURL`), redacted as
+    /// the page URL is: sent as `context.navigation_url`.
+    navigation_url: String,
     /// web-vitals' `firstHiddenTime`.
     pub first_hidden: f64,
     /// `pageshow.timeStamp` of the last restore, -1 before any.
@@ -70,6 +100,8 @@ pub struct Vitals {
     cls_state: Cls,
     cls_started: bool,
     pending_shifts: Vec<LayoutShift>,
+    /// The soft navigation the metrics measure, if they started with one.
+    soft: Option<SoftNavigation>,
     inp: Metric,
     interactions: Interactions,
     inp_pick: Option<Pick>,
@@ -79,8 +111,10 @@ pub struct Vitals {
     ttfb_reported: bool,
 }
 
-fn metric(name: Name, navigation_type: &'static str, env: &dyn Env) -> Metric {
-    Metric::new(name, new_id(env.now(), env.random()), navigation_type)
+fn metric(name: Name, navigation_type: &'static str, url: &str, env: &dyn Env) -> Metric {
+    let mut m = Metric::new(name, new_id(env.now(), env.random()), navigation_type);
+    m.navigation_url = url.into();
+    m
 }
 
 impl Vitals {
@@ -90,11 +124,14 @@ impl Vitals {
         first_hidden: f64,
         nav: Option<NavTiming>,
         navigation_type: &'static str,
+        navigation_url: String,
         env: &dyn Env,
     ) -> Vitals {
-        let m = |name| metric(name, navigation_type, env);
+        let url = navigation_url.clone();
+        let m = |name| metric(name, navigation_type, &url, env);
         Vitals {
             report_all,
+            navigation_url,
             first_hidden,
             restore_time: -1.0,
             nav,
@@ -108,6 +145,7 @@ impl Vitals {
             cls_state: Cls::default(),
             cls_started: false,
             pending_shifts: Vec::new(),
+            soft: None,
             inp: m(Name::Inp),
             interactions: Interactions::default(),
             inp_pick: None,
@@ -152,11 +190,19 @@ impl Vitals {
     /// The attribution of a report, from what is known now (as web-vitals' attribution build
     /// computes it when the report is made).
     fn attribution(&self, r: &Report, env: &dyn Env) -> Attribution {
-        let restored = r.navigation_type == BFCACHE;
+        // A restore's or a soft navigation's metrics have no navigation-timing breakdown.
+        let restored = r.navigation_type == BFCACHE || r.navigation_type == SOFT;
         let nav = self.nav.as_ref();
         let loading = env.loading();
         let state = |t: f64| load_state(loading, nav, t);
+        let soft = r.navigation_type == SOFT;
         match r.name {
+            // web-vitals' attribution of a soft navigation's FCP: all of it after the "first byte".
+            Name::Fcp if soft => Attribution::Fcp {
+                time_to_first_byte: 0.0,
+                first_byte_to_fcp: r.value,
+                load_state: "complete",
+            },
             Name::Fcp => fcp::attribution(
                 r.value,
                 nav,
@@ -165,15 +211,20 @@ impl Vitals {
                 loading,
             ),
             Name::Lcp => {
-                let entry = self.lcp_entry.as_ref().filter(|_| !restored);
-                let resource = entry
+                // A soft navigation's LCP names its element; its parts need the page's navigation.
+                let entry = self
+                    .lcp_entry
+                    .as_ref()
+                    .filter(|_| r.navigation_type != BFCACHE);
+                let timed = entry.filter(|_| !restored);
+                let resource = timed
                     .filter(|e| !e.url.is_empty())
                     .and_then(|e| self.lcp_resource(&e.url, e.start_time, env));
                 Attribution::Lcp {
                     element: entry.map(|e| e.target.clone()).unwrap_or_default(),
                     subparts: lcp::subparts(
                         r.value,
-                        nav.filter(|_| entry.is_some()),
+                        nav.filter(|_| timed.is_some()),
                         resource.as_ref(),
                     ),
                 }
@@ -197,9 +248,11 @@ impl Vitals {
                     latency: r.value,
                     first: None,
                 });
-                let at = match &pick.first {
-                    Some((_, e, _)) => e.start_time,
-                    None => self.restore_time.max(0.0),
+                let at = match (&pick.first, &self.soft) {
+                    (Some((_, e, _)), _) => e.start_time,
+                    // A stand-in INP is at its navigation's start.
+                    (None, Some(nav)) if soft => nav.start_time,
+                    (None, _) => self.restore_time.max(0.0),
                 };
                 Attribution::Inp {
                     parts: self.interactions.attribution(&pick),
@@ -330,7 +383,7 @@ impl Vitals {
         for e in batch {
             self.interactions.process(e);
         }
-        let restored = self.inp.navigation_type == BFCACHE;
+        let restored = self.inp.navigation_type == BFCACHE || self.inp.navigation_type == SOFT;
         if let Some(pick) = self.interactions.pick(count, restored) {
             if pick.latency != self.inp.value {
                 self.inp.value = pick.latency;
@@ -379,24 +432,24 @@ impl Vitals {
     ) {
         self.restore_time = event_time;
         if observed.fcp {
-            self.fcp = metric(Name::Fcp, BFCACHE, env);
+            self.fcp = metric(Name::Fcp, BFCACHE, &self.navigation_url, env);
         }
         if observed.lcp {
-            self.lcp = metric(Name::Lcp, BFCACHE, env);
+            self.lcp = metric(Name::Lcp, BFCACHE, &self.navigation_url, env);
             self.lcp_final = false;
             self.lcp_entry = None;
         }
         if self.cls_started {
-            self.cls = metric(Name::Cls, BFCACHE, env);
+            self.cls = metric(Name::Cls, BFCACHE, &self.navigation_url, env);
             self.cls_state = Cls::default();
         }
         if observed.inp {
             self.interactions.reset(count);
-            self.inp = metric(Name::Inp, BFCACHE, env);
+            self.inp = metric(Name::Inp, BFCACHE, &self.navigation_url, env);
             self.inp_pick = None;
         }
         if self.ttfb_reported {
-            self.ttfb = metric(Name::Ttfb, BFCACHE, env);
+            self.ttfb = metric(Name::Ttfb, BFCACHE, &self.navigation_url, env);
             self.ttfb.value = 0.0;
             self.report(Name::Ttfb, true, env, out);
         }
@@ -416,6 +469,75 @@ impl Vitals {
         }
         if self.cls_started {
             self.report(Name::Cls, false, env, out);
+        }
+    }
+
+    /// A soft navigation (web-vitals with `reportSoftNavs`): the running LCP and CLS are final and
+    /// reported; each metric starts again for the route, counted from the navigation's start:
+    /// FCP and TTFB (0) are reported at once, LCP starts from the largest contentful paint of the
+    /// interaction so far, and the page counts as visible from here. INP follows in
+    /// [`Vitals::on_soft_navigation_inp`].
+    pub fn on_soft_navigation(&mut self, nav: SoftNavigation, env: &dyn Env, out: &mut Vec<Item>) {
+        if !self.lcp_final {
+            self.report(Name::Lcp, true, env, out);
+        }
+        if self.cls_started {
+            self.report(Name::Cls, true, env, out);
+        }
+        self.navigation_url = nav.url.clone();
+        self.first_hidden = f64::INFINITY;
+        let url = nav.url.clone();
+        let m = |name| metric(name, SOFT, &url, env);
+        self.fcp = m(Name::Fcp);
+        self.fcp.value = (nav.paint_time - nav.start_time).max(0.0);
+        self.report(Name::Fcp, true, env, out);
+        if self.ttfb_reported {
+            self.ttfb = m(Name::Ttfb);
+            self.ttfb.value = 0.0;
+            self.report(Name::Ttfb, true, env, out);
+        }
+        self.lcp = m(Name::Lcp);
+        self.lcp_final = false;
+        self.lcp_entry = None;
+        if self.cls_started {
+            self.cls = m(Name::Cls);
+            self.cls_state = Cls::default();
+        }
+        let largest = nav.largest.clone();
+        self.soft = Some(nav);
+        if let Some(p) = largest {
+            self.on_contentful_paint(p, env, out);
+        }
+    }
+
+    /// INP's part of a soft navigation, once the event entries before it are processed (web-vitals
+    /// handles it in INP's idle task): the running INP is final and reported, and the route's
+    /// starts, counting interactions from `count`.
+    pub fn on_soft_navigation_inp(
+        &mut self,
+        url: &str,
+        count: u64,
+        env: &dyn Env,
+        out: &mut Vec<Item>,
+    ) {
+        self.report(Name::Inp, true, env, out);
+        self.interactions.reset(count);
+        self.inp = metric(Name::Inp, SOFT, url, env);
+        self.inp_pick = None;
+    }
+
+    /// An `interaction-contentful-paint` entry: the soft navigation's LCP, when it belongs to
+    /// its interaction and the page was not hidden before it.
+    pub fn on_contentful_paint(&mut self, p: ContentfulPaint, env: &dyn Env, out: &mut Vec<Item>) {
+        let Some(soft) = &self.soft else { return };
+        if self.lcp_final || p.interaction_id != soft.interaction_id {
+            return;
+        }
+        let render = p.paint.start_time;
+        if render < self.first_hidden {
+            self.lcp.value = (render - soft.start_time).max(0.0);
+            self.lcp_entry = Some(p.paint);
+            self.report(Name::Lcp, false, env, out);
         }
     }
 
@@ -467,7 +589,14 @@ mod tests {
     #[test]
     fn cls_waits_for_fcp_then_counts_the_shifts_buffered_before_it() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(true, f64::INFINITY, None, "navigate", &env);
+        let mut v = Vitals::new(
+            true,
+            f64::INFINITY,
+            None,
+            "navigate",
+            "https://shop.test/".into(),
+            &env,
+        );
         let mut out = Vec::new();
         v.on_shifts(vec![shift(0.1, 10.0)], false, &env, &mut out);
         assert!(out.is_empty(), "no CLS before FCP");
@@ -485,7 +614,14 @@ mod tests {
     #[test]
     fn a_paint_after_the_page_was_hidden_reports_nothing() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(false, 50.0, None, "navigate", &env);
+        let mut v = Vitals::new(
+            false,
+            50.0,
+            None,
+            "navigate",
+            "https://shop.test/".into(),
+            &env,
+        );
         let mut out = Vec::new();
         assert!(!v.on_fcp(120.0, &env, &mut out));
         v.on_lcp(
@@ -503,7 +639,14 @@ mod tests {
     #[test]
     fn lcp_is_final_once_finalised_and_only_for_its_instance() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(false, f64::INFINITY, None, "navigate", &env);
+        let mut v = Vitals::new(
+            false,
+            f64::INFINITY,
+            None,
+            "navigate",
+            "https://shop.test/".into(),
+            &env,
+        );
         let mut out = Vec::new();
         let entry = |t| LcpEntry {
             start_time: t,
@@ -523,7 +666,14 @@ mod tests {
     #[test]
     fn a_restore_reports_ttfb_zero_and_restarts_the_paints() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(false, f64::INFINITY, None, "navigate", &env);
+        let mut v = Vitals::new(
+            false,
+            f64::INFINITY,
+            None,
+            "navigate",
+            "https://shop.test/".into(),
+            &env,
+        );
         let mut out = Vec::new();
         v.on_ttfb(
             NavTiming {
@@ -557,9 +707,158 @@ mod tests {
     #[test]
     fn interaction_ids_estimate_the_count_where_the_browser_has_none() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(false, f64::INFINITY, None, "navigate", &env);
+        let mut v = Vitals::new(
+            false,
+            f64::INFINITY,
+            None,
+            "navigate",
+            "https://shop.test/".into(),
+            &env,
+        );
         v.on_interaction_ids(&[0, 7, 21, 14]);
         assert_eq!(v.interaction_count(Some(9.0)), 9);
         assert_eq!(v.interaction_count(None), inp::estimate_count(7, 21));
+    }
+
+    /// (metric, value, navigation_type, navigation_url) of each measurement.
+    fn reports(out: &[Item]) -> Vec<(String, f64, String, String)> {
+        let ctx = |m: &crate::core::payload::Measurement, k: &str| {
+            m.context
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        out.iter()
+            .filter_map(|i| match i {
+                Item::Measurement(m) => Some((
+                    m.values[0].0.clone(),
+                    m.values[0].1,
+                    ctx(m, "navigation_type"),
+                    ctx(m, "navigation_url"),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn paint(start_time: f64, target: &str) -> LcpEntry {
+        LcpEntry {
+            start_time,
+            target: target.into(),
+            url: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_soft_navigation_finalises_the_page_metrics_and_starts_the_routes_own() {
+        let env = Page { loading: false };
+        let mut v = Vitals::new(
+            false,
+            f64::INFINITY,
+            None,
+            "navigate",
+            "https://shop.test/".into(),
+            &env,
+        );
+        let mut out = Vec::new();
+        v.on_ttfb(
+            NavTiming {
+                response_start: 80.0,
+                ..Default::default()
+            },
+            &env,
+            &mut out,
+        );
+        assert!(v.on_fcp(100.0, &env, &mut out));
+        v.on_lcp(paint(500.0, "h1"), &env, &mut out);
+        v.on_shifts(vec![shift(0.05, 600.0)], false, &env, &mut out);
+        out.clear();
+        let nav = SoftNavigation {
+            interaction_id: 7,
+            url: "https://shop.test/cart".into(),
+            start_time: 2000.0,
+            paint_time: 2120.0,
+            largest: Some(ContentfulPaint {
+                interaction_id: 7,
+                paint: paint(2300.0, "main>h2"),
+            }),
+        };
+        v.on_soft_navigation(nav, &env, &mut out);
+        v.on_soft_navigation_inp("https://shop.test/cart", 3, &env, &mut out);
+        let r = |m: &str, value: f64, t: &str, url: &str| {
+            (m.to_string(), value, t.to_string(), url.to_string())
+        };
+        assert_eq!(
+            reports(&out),
+            [
+                r("lcp", 500.0, "navigate", "https://shop.test/"),
+                r("cls", 0.05, "navigate", "https://shop.test/"),
+                r("fcp", 120.0, SOFT, "https://shop.test/cart"),
+                r("ttfb", 0.0, SOFT, "https://shop.test/cart"),
+            ],
+            "the page's LCP and CLS final with its URL; the route's FCP and TTFB at once"
+        );
+        out.clear();
+        // A paint of another interaction is not the route's; the route's own may grow it.
+        v.on_contentful_paint(
+            ContentfulPaint {
+                interaction_id: 8,
+                paint: paint(2900.0, "aside"),
+            },
+            &env,
+            &mut out,
+        );
+        v.on_contentful_paint(
+            ContentfulPaint {
+                interaction_id: 7,
+                paint: paint(2450.0, "main>img"),
+            },
+            &env,
+            &mut out,
+        );
+        assert!(out.is_empty(), "LCP reports when final");
+        let id = v.lcp_to_finalize().unwrap();
+        assert!(v.finalize_lcp(&id, &env, &mut out));
+        assert_eq!(
+            reports(&out),
+            [r("lcp", 450.0, SOFT, "https://shop.test/cart")]
+        );
+        // CLS of the route starts from zero.
+        out.clear();
+        v.on_shifts(vec![shift(0.02, 2600.0)], true, &env, &mut out);
+        assert_eq!(
+            reports(&out),
+            [r("cls", 0.02, SOFT, "https://shop.test/cart")]
+        );
+    }
+
+    #[test]
+    fn a_soft_navigation_after_a_hidden_page_counts_its_paints_again() {
+        let env = Page { loading: false };
+        let mut v = Vitals::new(
+            false,
+            50.0,
+            None,
+            "navigate",
+            "https://shop.test/".into(),
+            &env,
+        );
+        let mut out = Vec::new();
+        let nav = SoftNavigation {
+            interaction_id: 1,
+            url: "https://shop.test/b".into(),
+            start_time: 1000.0,
+            paint_time: 1040.0,
+            largest: Some(ContentfulPaint {
+                interaction_id: 1,
+                paint: paint(1060.0, "p"),
+            }),
+        };
+        v.on_soft_navigation(nav, &env, &mut out);
+        let id = v.lcp_to_finalize().unwrap();
+        assert!(v.finalize_lcp(&id, &env, &mut out));
+        let got = reports(&out);
+        assert_eq!(got.last().unwrap().1, 60.0, "{got:?}");
     }
 }

@@ -15,6 +15,8 @@ pub struct Metric {
     pub id: String,
     /// `navigate`, `reload`, `back-forward`, `back-forward-cache`, `prerender` or `restore`.
     pub navigation_type: &'static str,
+    /// The URL of the navigation it measures (web-vitals' `navigationURL`).
+    pub navigation_url: String,
     prev: Option<f64>,
 }
 
@@ -33,6 +35,8 @@ pub struct Report {
     pub rating: Rating,
     /// Navigation type.
     pub navigation_type: &'static str,
+    /// The URL of the navigation it measures.
+    pub navigation_url: String,
 }
 
 impl Metric {
@@ -43,6 +47,7 @@ impl Metric {
             value: if name == Name::Cls { 0.0 } else { -1.0 },
             id,
             navigation_type,
+            navigation_url: String::new(),
             prev: None,
         }
     }
@@ -64,6 +69,7 @@ impl Metric {
             id: self.id.clone(),
             rating: rate(self.name, self.value),
             navigation_type: self.navigation_type,
+            navigation_url: self.navigation_url.clone(),
         })
     }
 }

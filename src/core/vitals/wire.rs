@@ -79,6 +79,7 @@ pub fn measurement(
         ("navigation_type".into(), r.navigation_type.into()),
         ("navigation_entry_id".into(), navigation_entry_id.into()),
     ];
+    text(&mut context, "navigation_url", &r.navigation_url);
     match a {
         Attribution::Fcp {
             time_to_first_byte,
@@ -177,6 +178,7 @@ mod tests {
             id: "v6-1-1000000000000".into(),
             rating: Rating::Good,
             navigation_type: "navigate",
+            navigation_url: "https://shop.test/cart".into(),
         }
     }
 
@@ -214,6 +216,10 @@ mod tests {
         );
         assert_eq!(context(&m, "element"), Some("html>body>h1"));
         assert_eq!(context(&m, "navigation_entry_id"), Some("unknown"));
+        assert_eq!(
+            context(&m, "navigation_url"),
+            Some("https://shop.test/cart")
+        );
         assert_eq!(context(&m, "load_state"), None, "LCP has no load_state");
         assert_eq!(m.kind, "web-vitals");
     }
@@ -232,7 +238,11 @@ mod tests {
             1.0,
         );
         assert_eq!(keys(&m), ["cls", "delta"]);
-        assert_eq!(m.context.len(), 4);
+        assert_eq!(
+            m.context.len(),
+            5,
+            "id, rating, navigation_type, navigation_entry_id, navigation_url"
+        );
     }
 
     #[test]
