@@ -141,7 +141,8 @@ await browser.close();
 server.close();
 const med = Object.fromEntries(Object.entries(runtime).map(([id, r]) => [id, Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v.filter((x) => !Number.isNaN(x)))]))]));
 
-// 3. The collector: payloads per second and p99 latency from wrk (16 and 50 connections), and its memory.
+// 3. The collector: payloads per second, p99 latency and CPU per payload from wrk (16 and 50 connections)
+// and its memory, beside the build of the commit before issue 13 (built once, cached).
 let collectorRow = 'wrk or the release build is missing';
 try {
   collectorRow = collectorMarkdown(await benchCollector({ env }));

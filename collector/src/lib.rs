@@ -75,19 +75,19 @@ impl AppState {
     /// Writes the line `kv` builds, if the payload's budget has room for it; `app` (already
     /// capped) becomes the Loki stream labels. Once a line does not fit, the budget is spent
     /// and the payload's later lines are neither built nor written (each counted as dropped).
-    fn emit(
+    fn emit<'a>(
         &self,
         app: &str,
         kind: &str,
         budget: &mut LogBudget,
-        kv: impl FnOnce() -> lines::KeyVals,
+        kv: impl FnOnce() -> lines::KeyVals<'a>,
     ) {
         if budget.0 == 0 {
             self.metrics.dropped("log_budget");
             return;
         }
-        let kv = kv();
-        let line = lines::render(&kv, self.settings.log_format);
+        let mut kv = kv();
+        let line = lines::render(&mut kv, self.settings.log_format);
         let Some(left) = budget.0.checked_sub(line.len() + 1) else {
             budget.0 = 0;
             self.metrics.dropped("log_budget");
@@ -96,7 +96,7 @@ impl AppState {
         budget.0 = left;
         if self.sinks.has_loki() {
             self.sinks
-                .loki_line(app, kind, lines::render(&kv, Format::Logfmt));
+                .loki_line(app, kind, lines::render(&mut kv, Format::Logfmt));
         }
         self.sinks.log_line(line);
     }

@@ -66,22 +66,22 @@ impl Bounded {
         }
     }
 
-    pub fn admit(&mut self, v: String) -> String {
-        if self.seen.contains(&v) {
-            return v;
+    pub fn admit(&mut self, v: &str) -> String {
+        if self.seen.contains(v) {
+            return v.to_string();
         }
         if self.seen.len() >= self.max {
             return "other".into();
         }
-        self.seen.insert(v.clone());
-        v
+        self.seen.insert(v.to_string());
+        v.to_string()
     }
 }
 
 /// `v` through a shared cap (`other` if the lock is poisoned).
 fn admit(cap: &Mutex<Bounded>, v: &str) -> String {
     cap.lock()
-        .map(|mut c| c.admit(v.to_string()))
+        .map(|mut c| c.admit(v))
         .unwrap_or_else(|_| "other".into())
 }
 
@@ -560,10 +560,10 @@ mod tests {
     #[test]
     fn pages_past_the_cap_count_as_other() {
         let mut b = Bounded::new(2);
-        assert_eq!(b.admit("/a".into()), "/a");
-        assert_eq!(b.admit("/b".into()), "/b");
-        assert_eq!(b.admit("/c".into()), "other");
-        assert_eq!(b.admit("/a".into()), "/a");
+        assert_eq!(b.admit("/a"), "/a");
+        assert_eq!(b.admit("/b"), "/b");
+        assert_eq!(b.admit("/c"), "other");
+        assert_eq!(b.admit("/a"), "/a");
     }
 
     #[test]

@@ -444,24 +444,29 @@ impl Payload {
 /// How deep JSON may nest before we refuse it without handing it to serde.
 pub const MAX_DEPTH: usize = 64;
 
-/// Refuses JSON nested deeper than [`MAX_DEPTH`], scanning bytes (strings skipped).
+/// Refuses JSON nested deeper than [`MAX_DEPTH`], scanning bytes (strings skipped: the
+/// end of each is found with `memchr`, most of a body being strings).
 pub fn check_depth(body: &[u8]) -> Result<(), String> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in body {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
+    let mut i = 0;
+    while let Some(&b) = body.get(i) {
+        i += 1;
         match b {
-            b'"' => in_string = true,
+            b'"' => loop {
+                // Past the closing quote; an escape skips the byte after its backslash. An
+                // unterminated string ends the scan (serde refuses it).
+                let Some(j) = body
+                    .get(i..)
+                    .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                else {
+                    return Ok(());
+                };
+                i += j + 1;
+                if body[i - 1] == b'"' {
+                    break;
+                }
+                i += 1;
+            },
             b'{' | b'[' => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -718,8 +723,49 @@ mod fuzz {
     use super::*;
     use proptest::prelude::*;
 
+    /// The depth check as it was first written: one byte at a time.
+    fn depth_byte_by_byte(body: &[u8]) -> Result<(), String> {
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for &b in body {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(format!("JSON nested deeper than {MAX_DEPTH} levels"));
+                    }
+                }
+                b'}' | b']' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn depth_check_agrees_with_a_byte_by_byte_scan(
+            body in prop_oneof![
+                proptest::collection::vec(prop_oneof![Just(b'['), Just(b']'), Just(b'{'), Just(b'}'), Just(b'"'), Just(b'\\'), Just(b'a')], 0..400),
+                proptest::collection::vec(any::<u8>(), 0..400),
+            ],
+        ) {
+            prop_assert_eq!(check_depth(&body), depth_byte_by_byte(&body));
+        }
 
         #[test]
         fn random_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {

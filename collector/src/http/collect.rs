@@ -26,25 +26,26 @@ async fn accept(state: &Shared, intake: Intake) -> Result<Response, Refusal> {
     state.metrics.dropped_n("empty", p.drop_empty());
     // Keyed by the capped app alone: a new environment (or app name past the cap) cannot
     // escape the limit, and the buckets are bounded by `--max-apps`.
-    intake.admit(state, "/collect", &[state.metrics.app(&p.meta.app.name)])?;
-    ingest(state, p, &intake.decoded).await;
+    let app = state.metrics.app(&p.meta.app.name);
+    intake.admit(state, "/collect", std::slice::from_ref(&app))?;
+    ingest(state, &app, p, &intake.decoded).await;
     state.metrics.payload("accepted", "");
     Ok((StatusCode::ACCEPTED, "ok").into_response())
 }
 
-/// Turns an accepted payload into lines, series and traces.
-pub async fn ingest(state: &Shared, mut p: payload::Payload, raw: &[u8]) {
+/// Turns an accepted payload into lines, series and traces; `app` is its capped app name
+/// ([`crate::metrics::Metrics::app`]), the label value: lines keep the sender's name in
+/// `app_name`.
+pub async fn ingest(state: &Shared, app: &str, mut p: payload::Payload, raw: &[u8]) {
     // Frames of minified bundles become the developer's own (a missing map leaves them).
     state.sourcemaps.map_payload(&mut p).await;
-    // The label value; lines keep the sender's name in `app_name`.
-    let app = state.metrics.app(&p.meta.app.name);
     let budget = &mut LogBudget::for_body(raw.len());
     for l in &p.logs {
-        state.emit(&app, "log", budget, || lines::log(l, &p.meta));
+        state.emit(app, "log", budget, || lines::log(l, &p.meta));
     }
     for e in &p.exceptions {
-        state.metrics.exception(&app, &e.kind);
-        state.emit(&app, "exception", budget, || lines::exception(e, &p.meta));
+        state.metrics.exception(app, &e.kind);
+        state.emit(app, "exception", budget, || lines::exception(e, &p.meta));
     }
     for m in &p.measurements {
         if m.kind == "web-vitals" && !vitals_in_range(m) {
@@ -57,17 +58,17 @@ pub async fn ingest(state: &Shared, mut p: payload::Payload, raw: &[u8]) {
                     let id = m.context.get("id").map(String::as_str).unwrap_or("");
                     state
                         .metrics
-                        .observe_vital(&app, metric, *v, &p.meta.page.url, id);
+                        .observe_vital(app, metric, *v, &p.meta.page.url, id);
                 }
             }
         }
-        state.emit(&app, "measurement", budget, || {
+        state.emit(app, "measurement", budget, || {
             lines::measurement(m, &p.meta)
         });
     }
     for e in &p.events {
-        state.metrics.event(&app, &e.name);
-        state.emit(&app, "event", budget, || lines::event(e, &p.meta));
+        state.metrics.event(app, &e.name);
+        state.emit(app, "event", budget, || lines::event(e, &p.meta));
     }
     if let Some(traces) = &p.traces {
         if state.sinks.has_otlp() {
@@ -96,7 +97,7 @@ pub async fn ingest(state: &Shared, mut p: payload::Payload, raw: &[u8]) {
                     .unwrap_or_else(|| p.meta.app.name.clone());
                 for ss in &rs.scope_spans {
                     for s in &ss.spans {
-                        state.emit(&app, "span", budget, || lines::span(s, &service, &p.meta));
+                        state.emit(app, "span", budget, || lines::span(s, &service, &p.meta));
                     }
                 }
             }
