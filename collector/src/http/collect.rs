@@ -46,6 +46,11 @@ pub async fn ingest(state: &Shared, mut p: payload::Payload, raw: &[u8]) {
         state.metrics.exception(&app, &e.kind);
         state.emit(&app, "exception", budget, || lines::exception(e, &p.meta));
     }
+    if !p.exceptions.is_empty() {
+        state
+            .metrics
+            .view_with_error(&app, &p.meta.page.id, &p.meta.page.url);
+    }
     for m in &p.measurements {
         if m.kind == "web-vitals" && !vitals_in_range(m) {
             state.metrics.dropped("out_of_range");
@@ -67,9 +72,30 @@ pub async fn ingest(state: &Shared, mut p: payload::Payload, raw: &[u8]) {
     }
     for e in &p.events {
         state.metrics.event(&app, &e.name);
+        match e.name.as_str() {
+            payload::PAGE_VIEW => {
+                state
+                    .metrics
+                    .page_view(&app, &p.meta.page.url, e.sampling_weight())
+            }
+            payload::SESSION_START => state.metrics.session(&app, e.sampling_weight()),
+            _ => {}
+        }
         state.emit(&app, "event", budget, || lines::event(e, &p.meta));
     }
     if let Some(traces) = &p.traces {
+        for s in traces
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+        {
+            if let Some(call) = s.http_call() {
+                state
+                    .metrics
+                    .observe_http_client(&app, &call, &p.meta.page.url);
+            }
+        }
         if state.sinks.has_otlp() {
             if let Ok(mut full) = serde_json::from_slice::<serde_json::Value>(raw) {
                 let mut t = full
