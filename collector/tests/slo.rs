@@ -560,3 +560,176 @@ async fn prometheus_evaluates_the_shipped_rules_and_stores_the_trace_exemplars()
         assert!(sent.iter().any(|s| s == id), "{id} was never sent");
     }
 }
+
+/// A stand-in Loki: every push body it gets.
+async fn loki() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let g = got.clone();
+    let app = axum::Router::new().route(
+        "/loki/api/v1/push",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                g.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                "{}"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), got)
+}
+
+/// The pairs of a logfmt line (the collector's: bare or double-quoted values).
+fn logfmt(line: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(eq) = rest.find('=') {
+        let key = rest[..eq].trim_start().to_string();
+        rest = &rest[eq + 1..];
+        let value = if let Some(quoted) = rest.strip_prefix('"') {
+            let mut v = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, e)) = chars.next() {
+                            v.push(e);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => v.push(c),
+                }
+            }
+            rest = &quoted[end..];
+            v
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            let v = rest[..end].to_string();
+            rest = &rest[end..];
+            v
+        };
+        out.push((key, value));
+    }
+    out
+}
+
+/// The lines `{selector} | logfmt | k="v" | k!="v"` (the `count_over_time(...)` argument of a
+/// documented query, range dropped) keeps from the pushed streams: the subset of LogQL the
+/// documented queries use, evaluated by its meaning.
+fn select(query: &str, pushes: &[Value]) -> Vec<Vec<(String, String)>> {
+    let inner = query
+        .split_once("count_over_time(")
+        .and_then(|(_, r)| r.split_once(" ["))
+        .map(|(q, _)| q)
+        .unwrap_or_else(|| panic!("no count_over_time(… [range]) in {query}"));
+    let (selector, pipeline) = inner.split_once('}').unwrap();
+    let matcher = |m: &str| -> (String, bool, String) {
+        let (k, v, eq) = match m.split_once("!=") {
+            Some((k, v)) => (k, v, false),
+            None => {
+                let (k, v) = m.split_once('=').unwrap();
+                (k, v, true)
+            }
+        };
+        (
+            k.trim().to_string(),
+            eq,
+            v.trim().trim_matches('"').to_string(),
+        )
+    };
+    let labels: Vec<_> = selector
+        .trim_start_matches('{')
+        .split(", ")
+        .map(matcher)
+        .collect();
+    let mut stages = pipeline
+        .split(" | ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let filters: Vec<_> = match stages.next() {
+        Some("logfmt") => stages.map(matcher).collect(),
+        None => Vec::new(),
+        Some(other) => panic!("stage {other} in {query}"),
+    };
+    let holds = |(k, eq, v): &(String, bool, String), get: &dyn Fn(&str) -> Option<String>| {
+        (get(k).unwrap_or_default() == *v) == *eq
+    };
+    let mut out = Vec::new();
+    for stream in pushes.iter().flat_map(|p| p["streams"].as_array().unwrap()) {
+        let stream_label = |k: &str| stream["stream"][k].as_str().map(str::to_string);
+        if !labels.iter().all(|m| holds(m, &stream_label)) {
+            continue;
+        }
+        for entry in stream["values"].as_array().unwrap() {
+            let pairs = logfmt(entry[1].as_str().unwrap());
+            let field = |k: &str| pairs.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.clone());
+            if filters.iter().all(|m| holds(m, &field)) {
+                out.push(pairs.clone());
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_documented_logql_error_rate_matches_the_journey_on_the_pushed_lines() {
+    let docs = include_str!("../../docs/backend.md");
+    let block = |start: &str| -> String {
+        let at = docs
+            .find(start)
+            .unwrap_or_else(|| panic!("docs/backend.md lacks {start}"));
+        docs[at..].split("\n```").next().unwrap().to_string()
+    };
+    let rate_query = block("sum(count_over_time({service_name=\"shop\", kind=\"exception\"}");
+    let (exceptions_query, views_query) = rate_query.split_once("\n/\n").unwrap();
+    let error_views_query = block("count(sum by (page_id)");
+    let divisor: f64 = views_query
+        .rsplit_once(") / ")
+        .and_then(|(_, r)| r.trim_end_matches(')').parse().ok())
+        .expect("the views divided by the rate");
+    assert_eq!(divisor, 0.5);
+
+    let (base, pushes) = loki().await;
+    let c = Collector::start(&["--loki-url", &base]);
+    let mut journey = journey(1, 0);
+    for p in &mut journey {
+        p["meta"]["app"]["name"] = json!("shop");
+        post(&c, p).await;
+    }
+    // The journey's own numbers: 4 head-sampled views at 0.5 and 2 promoted, 3 exceptions on
+    // 2 views, 12 span lines. Wait for all of them (Loki gets a push a second after a line).
+    let expected_lines = 4 + 2 + 3 + 12;
+    let pushed = loop {
+        let got = pushes.lock().unwrap().clone();
+        let n = select("count_over_time({service_name=\"shop\"} [5m])", &got).len();
+        if n >= expected_lines {
+            break got;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let exceptions = select(exceptions_query, &pushed).len() as f64;
+    let views = select(views_query, &pushed).len() as f64;
+    assert_eq!((exceptions, views), (3.0, 4.0));
+    assert_eq!(
+        exceptions / (views / divisor),
+        0.375,
+        "as the Prometheus rule"
+    );
+    let pages: std::collections::BTreeSet<String> = select(&error_views_query, &pushed)
+        .iter()
+        .filter_map(|l| {
+            l.iter()
+                .find(|(k, _)| k == "page_id")
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert_eq!(pages.len(), 2);
+}
