@@ -111,7 +111,8 @@ pub struct Settings {
     #[arg(long, default_value_t = 8192)]
     pub max_string: usize,
     /// A route pattern (repeatable, tried in order): `/product/:id`, `/docs/*`. Matching pages
-    /// count under the pattern, the same on every replica, outside `--max-pages`.
+    /// (and fetch/XHR paths) count under the pattern, the same on every replica, outside
+    /// `--max-pages` (`--max-http-routes`).
     #[arg(long = "route", value_parser = RoutePattern::parse)]
     pub routes: Vec<RoutePattern>,
     /// The `--sourcemaps-*` flags (download and directory modes).
