@@ -78,8 +78,10 @@ if (existsSync('/usr/bin/prometheus')) {
   await new Promise((r) => probe.listen(0, '127.0.0.1', r));
   promPort = probe.address().port;
   await new Promise((r) => probe.close(r));
-  writeFileSync(join(work, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: wasm-rum\n    static_configs:\n      - targets: ['${collector.origin.replace('http://', '')}']\n`);
-  prometheus = spawn('/usr/bin/prometheus', [`--config.file=${join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${join(work, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' });
+  // The shipped frontend SLO rules, evaluated every second; exemplars kept (the fetch traces).
+  const rules = join(ROOT, 'examples', 'grafana', 'rules', 'frontend-slo.yml');
+  writeFileSync(join(work, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - '${rules}'\nscrape_configs:\n  - job_name: wasm-rum\n    static_configs:\n      - targets: ['${collector.origin.replace('http://', '')}']\n`);
+  prometheus = spawn('/usr/bin/prometheus', [`--config.file=${join(work, 'prometheus.yml')}`, `--storage.tsdb.path=${join(work, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--enable-feature=exemplar-storage'], { stdio: 'ignore' });
 }
 const stopAll = async () => {
   api.kill();
@@ -174,7 +176,8 @@ const firstById = new Map();
 for (const m of measurements) if (!firstById.has(m.context.id)) firstById.set(m.context.id, m);
 const byPage = new Map();
 for (const m of firstById.values()) {
-  const page = route(m.meta.page.url);
+  // The route the metric measures (a soft navigation's), as the collector labels `page`.
+  const page = route(m.context.navigation_url || m.meta.page.url);
   for (const metric of Object.keys(RATINGS)) {
     if (!(metric in m.values)) continue;
     const key = `${page} ${metric}`;
@@ -252,6 +255,44 @@ if (prometheus) {
     const mine = histogramQuantile(0.75, 'web_vitals_seconds', 'lcp', s.metric.page);
     log(`  ${s.metric.page.padEnd(10)} Prometheus p75 LCP ${(Number(s.value[1]) * 1000).toFixed(0)} ms (ours over the same buckets: ${(mine * 1000).toFixed(0)} ms)`);
     if (Math.abs(Number(s.value[1]) - mine) > 1e-6) fail(`Prometheus and our histogram disagree for ${s.metric.page}`);
+  }
+  const promQuery = async (q) => (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`).then((x) => x.json()).catch(() => null))?.data?.result || [];
+
+  // The error rate: exceptions per page view, views of head-sampled sessions weighted by
+  // 1/sampling rate, those of the promoted session not added (docs/backend.md, Frontend SLOs).
+  const views = collector.items('events').filter((e) => e.name === 'page_view');
+  const estimated = views.filter((e) => e.attributes?.session_sampled !== 'false').reduce((n, e) => n + 1 / Math.min(1, Math.max(0.001, Number(e.attributes?.sampling_rate) > 0 ? Number(e.attributes.sampling_rate) : 1)), 0);
+  const errorPages = new Set(exceptions.map((e) => e.meta.page.id || e.meta.page.url));
+  log(`\n== Error rate (exceptions per estimated page view: app:rum_error_rate:ratio_rate5m's formula over the journey's totals)`);
+  if (!views.length) {
+    fail('no page_view events reached the collector (the agent sends one per view)');
+  } else {
+    const want = exceptions.length / estimated;
+    const total = 'sum(rum_exceptions_total{app="demo-shop"}) / sum(rum_page_views_total{app="demo-shop"})';
+    const got = await waitFor(async () => { const r = await promQuery(total); return r.length && Math.abs(Number(r[0].value[1]) - want) < 1e-9 ? Number(r[0].value[1]) : null; }, { timeout: 20000, what: 'the error rate in Prometheus' }).catch(() => null);
+    log(`  ${exceptions.length} exceptions / ${estimated} estimated views (${views.length} received) = ${want.toFixed(3)} per view; Prometheus: ${got === null ? 'no match' : got.toFixed(3)}`);
+    const withErrors = await promQuery('sum(rum_page_views_with_errors_total{app="demo-shop"})');
+    log(`  views with an error: ${withErrors[0]?.value[1] ?? 'none'} (pages with exceptions in the dump: ${errorPages.size})`);
+    if (got === null) fail(`Prometheus' error rate is not the journey's ${want}`);
+  }
+
+  // Fetch latency per route, with one trace id from the exemplars Prometheus stored.
+  log('\n== Fetch p95 per route (rum_http_client_duration_seconds, exemplar trace id)');
+  const p95 = 'histogram_quantile(0.95, sum by (le, route) (rum_http_client_duration_seconds_bucket{app="demo-shop"}))';
+  const routes = await waitFor(async () => { const r = await promQuery(p95); return r.length ? r : null; }, { timeout: 20000, what: 'fetch latency in Prometheus' }).catch(() => []);
+  if (!routes.length) fail('Prometheus has no rum_http_client_duration_seconds series');
+  const now = Math.floor(Date.now() / 1000);
+  const apiTraces = new Set(apiLines.map((l) => l.traceparent?.split('-')[1]).filter(Boolean));
+  for (const r of routes) {
+    const sel = `rum_http_client_duration_seconds_bucket{app="demo-shop",route="${r.metric.route}"}`;
+    const ex = await waitFor(async () => {
+      const a = await fetch(`http://127.0.0.1:${promPort}/api/v1/query_exemplars?query=${encodeURIComponent(sel)}&start=${now - 3600}&end=${now + 60}`).then((x) => x.json()).catch(() => null);
+      return a?.data?.flatMap((s) => s.exemplars).find((e) => e.labels.trace_id) || null;
+    }, { timeout: 10000, what: `an exemplar for ${r.metric.route}` }).catch(() => null);
+    const id = ex?.labels.trace_id;
+    log(`  ${String(r.metric.route).padEnd(18)} p95 ${Number.isFinite(Number(r.value[1])) ? Math.round(Number(r.value[1]) * 1000) + ' ms' : r.value[1]}   trace ${id || 'NONE'}${id && apiTraces.has(id) ? ' (received by the API)' : ''}`);
+    if (!id) fail(`no exemplar for ${r.metric.route}`);
+    else if (!apiTraces.has(id)) fail(`the exemplar of ${r.metric.route} names trace ${id}, which the API never received in traceparent`);
   }
 } else {
   log('  (Prometheus is not installed: scripts/bootstrap installs it)');

@@ -11,6 +11,9 @@ const only = process.argv.slice(2);
 const stages = [
   ['bootstrap', 'bash', ['scripts/bootstrap']],
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--check']],
+  // Debian's prometheus package (scripts/bootstrap) ships promtool; missing, the stage fails.
+  ['promtool check rules', 'promtool', ['check', 'rules', 'examples/grafana/rules/frontend-slo.yml']],
+  ['promtool test rules', 'promtool', ['test', 'rules', 'examples/grafana/rules/frontend-slo.test.yml']],
   ['clippy (native)', 'cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']],
   ['clippy (wasm32)', 'cargo', ['clippy', '-p', 'wasm-rum', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']],
   ['cargo test --workspace', 'cargo', ['test', '--workspace']],
@@ -31,7 +34,8 @@ for (const [name, cmd, args] of stages) {
   const r = spawnSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
   const secs = ((Date.now() - t) / 1000).toFixed(1);
   if (r.status !== 0) {
-    console.log(`=== FAILED: ${name} (${secs}s, exit ${r.status ?? r.signal})`);
+    const why = r.error?.code === 'ENOENT' ? `${cmd} is not installed (scripts/bootstrap installs it)` : `exit ${r.status ?? r.signal}`;
+    console.log(`=== FAILED: ${name} (${secs}s, ${why})`);
     console.log(`stages: ${passed} passed, 1 failed`);
     process.exit(1);
   }

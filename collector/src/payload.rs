@@ -177,6 +177,28 @@ pub struct Event {
     pub trace: Option<TraceContext>,
 }
 
+/// The event the agent sends once per page view (hard navigation at start, each soft
+/// navigation or route change).
+pub const PAGE_VIEW: &str = "page_view";
+/// The event the agent sends when a session begins (Faro's name).
+pub const SESSION_START: &str = "session_start";
+
+impl Event {
+    /// What a `page_view` or `session_start` stands for in the population estimate: None when
+    /// `session_sampled` is `"false"` (a session the head-sampling decision dropped, sent only
+    /// because an error promoted it), else the weight of its `sampling_rate` (see
+    /// [`crate::metrics::sampling_weight`]; a sender that does not sample sends neither, and
+    /// each view counts 1).
+    pub fn sampling_weight(&self) -> Option<f64> {
+        if self.attributes.get("session_sampled").map(String::as_str) == Some("false") {
+            return None;
+        }
+        Some(crate::metrics::sampling_weight(
+            self.attributes.get("sampling_rate").map(String::as_str),
+        ))
+    }
+}
+
 /// OTLP/JSON `ExportTraceServiceRequest`, just deep enough to validate ids and write lines;
 /// the raw JSON is what gets forwarded.
 #[derive(Debug, Default, Deserialize)]
@@ -233,6 +255,47 @@ pub struct KeyValue {
     pub value: AnyValue,
 }
 
+/// OTLP span kind CLIENT: the agent's fetch/XHR spans.
+pub const SPAN_KIND_CLIENT: i64 = 3;
+
+impl Span {
+    /// The first attribute named one of `keys` (tried in order).
+    fn attribute(&self, keys: &[&str]) -> Option<&AnyValue> {
+        keys.iter()
+            .find_map(|k| self.attributes.iter().find(|a| a.key == *k))
+            .map(|a| &a.value)
+    }
+
+    /// The fetch/XHR call a CLIENT span describes, read with the stable HTTP semantic
+    /// conventions (`http.request.method`, `url.full`, `http.response.status_code`) or the old
+    /// ones (`http.method`, `http.url`, `http.status_code`). None for other spans (no method or
+    /// no URL). The status is absent when the request failed without one.
+    pub fn http_call(&self) -> Option<crate::metrics::HttpCall<'_>> {
+        if self.kind != SPAN_KIND_CLIENT {
+            return None;
+        }
+        let method = self
+            .attribute(&["http.request.method", "http.method"])?
+            .string_value
+            .as_deref()?;
+        let url = self
+            .attribute(&["url.full", "http.url"])?
+            .string_value
+            .as_deref()?;
+        let status = self
+            .attribute(&["http.response.status_code", "http.status_code"])
+            .and_then(AnyValue::integer);
+        let nanos = self.end_time_unix_nano.0 - self.start_time_unix_nano.0;
+        Some(crate::metrics::HttpCall {
+            method,
+            url,
+            status,
+            seconds: nanos as f64 / 1e9,
+            trace_id: &self.trace_id,
+        })
+    }
+}
+
 /// OTLP `AnyValue`; 64-bit ints arrive as decimal strings (or numbers).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -244,6 +307,19 @@ pub struct AnyValue {
 }
 
 impl AnyValue {
+    /// The value as an integer: an `intValue`, or a string or whole double holding one.
+    pub fn integer(&self) -> Option<i64> {
+        if let Some(i) = &self.int_value {
+            return i64::try_from(i.0).ok();
+        }
+        if let Some(s) = &self.string_value {
+            return s.trim().parse().ok();
+        }
+        self.double_value
+            .filter(|d| d.fract() == 0.0 && d.abs() < 1e15)
+            .map(|d| d as i64)
+    }
+
     /// The value as text for a log line.
     pub fn text(&self) -> String {
         if let Some(s) = &self.string_value {

@@ -91,6 +91,18 @@ pub struct Settings {
     /// Distinct event names before the rest count as `other`.
     #[arg(long, default_value_t = 200)]
     pub max_event_names: usize,
+    /// Distinct request hosts (`server`) of `rum_http_client_duration_seconds` before the rest
+    /// count as `other`.
+    #[arg(long, default_value_t = 50)]
+    pub max_http_servers: usize,
+    /// Distinct request routes (`route`) of `rum_http_client_duration_seconds` before the rest
+    /// count as `other` (`--route` patterns take no slot).
+    #[arg(long, default_value_t = 200)]
+    pub max_http_routes: usize,
+    /// Page ids remembered (about 40 bytes each) so that a view with several exceptions counts
+    /// once in `rum_page_views_with_errors_total`.
+    #[arg(long, default_value_t = metrics::ERROR_PAGE_IDS)]
+    pub max_error_page_ids: usize,
     /// Items (logs, exceptions, measurements, events, spans; plain web-vitals reports) per
     /// payload; more is refused with 413.
     #[arg(long, default_value_t = 1000)]
@@ -99,7 +111,8 @@ pub struct Settings {
     #[arg(long, default_value_t = 8192)]
     pub max_string: usize,
     /// A route pattern (repeatable, tried in order): `/product/:id`, `/docs/*`. Matching pages
-    /// count under the pattern, the same on every replica, outside `--max-pages`.
+    /// (and fetch/XHR paths) count under the pattern, the same on every replica, outside
+    /// `--max-pages` (`--max-http-routes`).
     #[arg(long = "route", value_parser = RoutePattern::parse)]
     pub routes: Vec<RoutePattern>,
     /// The `--sourcemaps-*` flags (download and directory modes).
@@ -124,6 +137,9 @@ impl Settings {
             apps: self.max_apps,
             exception_types: self.max_exception_types,
             event_names: self.max_event_names,
+            http_servers: self.max_http_servers,
+            http_routes: self.max_http_routes,
+            error_page_ids: self.max_error_page_ids,
         }
     }
 
@@ -193,6 +209,10 @@ mod tests {
             (200, 200, 200, 200)
         );
         assert_eq!((s.max_items, s.max_string), (1000, 8192));
+        assert_eq!(
+            (s.max_http_servers, s.max_http_routes, s.max_error_page_ids),
+            (50, 200, 100_000)
+        );
         assert_eq!(s.sink_connect_timeout.as_secs(), 2);
         assert_eq!(s.sink_request_timeout.as_secs(), 10);
         assert_eq!(s.sink_retry_for.as_secs(), 30);

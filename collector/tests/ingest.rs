@@ -458,3 +458,68 @@ async fn page_routes_are_bounded() {
         Some(3.0)
     );
 }
+
+/// Issue 15: a single-page app's metrics count under the route they measure
+/// (`context.navigation_url`), with a bounded `navigation_type` label.
+#[tokio::test]
+async fn vitals_count_under_the_route_they_measure_and_their_navigation_type() {
+    let c = Collector::start(&[]);
+    let vital = |id: &str, url: Option<&str>, nav: &str, lcp: f64| {
+        let mut context = serde_json::json!({ "id": id, "navigation_type": nav });
+        if let Some(u) = url {
+            context["navigation_url"] = serde_json::json!(u);
+        }
+        serde_json::json!({ "type": "web-vitals", "values": { "lcp": lcp, "delta": lcp }, "context": context })
+    };
+    let mut p = full_payload("spa");
+    // Sent from the cart page: the page's own LCP (finalised at the route change) names `/`.
+    p["meta"]["page"]["url"] = serde_json::json!("https://shop.test/cart?token=REDACTED");
+    p["measurements"] = serde_json::json!([
+        vital("v6-a", Some("https://shop.test/"), "navigate", 1200.0),
+        vital(
+            "v6-b",
+            Some("https://shop.test/cart?token=REDACTED"),
+            "soft-navigation",
+            300.0
+        ),
+        vital("v6-c", None, "soft-navigation", 400.0),
+        vital(
+            "v6-d",
+            Some("https://shop.test/product/12345"),
+            "bogus\nkind",
+            500.0
+        ),
+    ]);
+    let r = post(
+        &c,
+        "/collect",
+        "application/json",
+        p.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let s = scrape(&c).await;
+    let count = |page: &str, nav: &str| {
+        sample(
+            &s,
+            "web_vitals_seconds_count",
+            &[
+                ("app", "spa"),
+                ("metric", "lcp"),
+                ("page", page),
+                ("navigation_type", nav),
+            ],
+        )
+    };
+    assert_eq!(count("/", "navigate"), Some(1.0));
+    assert_eq!(
+        count("/cart", "soft-navigation"),
+        Some(2.0),
+        "by navigation_url, else the page URL"
+    );
+    assert_eq!(
+        count("/product/:id", "other"),
+        Some(1.0),
+        "an unknown navigation type is other"
+    );
+}

@@ -16,10 +16,17 @@ const dashboard = JSON.parse(readFileSync(join(G, 'dashboards', 'web-vitals.json
 const datasources = parse(readFileSync(join(G, 'provisioning', 'datasources', 'datasources.yaml'), 'utf8'));
 
 function payload(page, id, values, trace) {
+  const start = 1787566502000000000n;
   return {
-    meta: { sdk: { name: 'wasm-rum', version: '0.1.0' }, app: { name: 'shop' }, session: { id: 'sess1' }, page: { url: `https://shop.example${page}` }, browser: { mobile: false } },
+    meta: { sdk: { name: 'wasm-rum', version: '0.1.0' }, app: { name: 'shop' }, session: { id: 'sess1' }, page: { id: `page-${id}`, url: `https://shop.example${page}` }, browser: { mobile: false } },
     measurements: Object.entries(values).map(([k, v], i) => ({ type: 'web-vitals', values: { [k]: v, delta: v }, context: { id: `${id}-${i}` } })),
     exceptions: [{ type: 'TypeError', value: 'boom', trace }],
+    events: [{ name: 'page_view', domain: 'browser', attributes: { navigation_type: 'navigate', session_sampled: 'true', sampling_rate: '1' } }],
+    traces: { resourceSpans: [{ resource: { attributes: [] }, scopeSpans: [{ scope: { name: 'wasm-rum' }, spans: [{
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', name: 'GET', kind: 3,
+      startTimeUnixNano: String(start), endTimeUnixNano: String(start + 120000000n),
+      attributes: [{ key: 'http.request.method', value: { stringValue: 'GET' } }, { key: 'url.full', value: { stringValue: 'https://api.shop.example/api/items/42' } }, { key: 'http.response.status_code', value: { intValue: '200' } }],
+      status: {} }] }] }] },
   };
 }
 
@@ -30,6 +37,13 @@ test('the provisioning YAML and dashboard JSON parse and point at the right data
   parse(readFileSync(join(G, 'provisioning', 'dashboards', 'dashboards.yaml'), 'utf8'));
   assert.ok(readFileSync(join(G, 'config.alloy'), 'utf8').includes('faro.receiver'));
   assert.ok(dashboard.panels.length >= 6);
+  // The fetch-latency panel asks for exemplars, and Prometheus' exemplars link to Tempo by trace_id.
+  const exemplarTargets = dashboard.panels.flatMap((p) => p.targets.filter((t) => t.exemplar).map((t) => ({ panel: p, t })));
+  assert.ok(exemplarTargets.some(({ t }) => t.expr.includes('rum_http_client_duration_seconds_bucket')));
+  for (const { panel } of exemplarTargets) assert.equal(panel.datasource.uid, 'prometheus');
+  const prometheus = datasources.datasources.find((d) => d.uid === 'prometheus');
+  assert.deepEqual(prometheus.jsonData.exemplarTraceIdDestinations, [{ name: 'trace_id', datasourceUid: 'tempo' }]);
+  assert.ok(dashboard.panels.some((p) => p.targets.some((t) => t.expr.includes('rum_page_views_with_errors_total'))));
 });
 
 test('the correlation extracts the trace id from a real logfmt line of the collector', async () => {

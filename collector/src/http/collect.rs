@@ -47,6 +47,11 @@ pub async fn ingest(state: &Shared, app: &str, mut p: payload::Payload, raw: &[u
         state.metrics.exception(app, &e.kind);
         state.emit(app, "exception", budget, || lines::exception(e, &p.meta));
     }
+    if !p.exceptions.is_empty() {
+        state
+            .metrics
+            .view_with_error(app, &p.meta.page.id, &p.meta.page.url);
+    }
     for m in &p.measurements {
         if m.kind == "web-vitals" && !vitals_in_range(m) {
             state.metrics.dropped("out_of_range");
@@ -55,10 +60,13 @@ pub async fn ingest(state: &Shared, app: &str, mut p: payload::Payload, raw: &[u
         if m.kind == "web-vitals" {
             for metric in ["lcp", "inp", "fcp", "ttfb", "cls"] {
                 if let Some(v) = m.values.get(metric) {
-                    let id = m.context.get("id").map(String::as_str).unwrap_or("");
+                    let ctx = |k| m.context.get(k).map(String::as_str);
+                    // The route the metric measures: a soft navigation's, or the page's.
+                    let url = ctx("navigation_url").unwrap_or(&p.meta.page.url);
+                    let nav = ctx("navigation_type").unwrap_or("");
                     state
                         .metrics
-                        .observe_vital(app, metric, *v, &p.meta.page.url, id);
+                        .observe_vital(app, metric, *v, url, nav, ctx("id").unwrap_or(""));
                 }
             }
         }
@@ -68,9 +76,30 @@ pub async fn ingest(state: &Shared, app: &str, mut p: payload::Payload, raw: &[u
     }
     for e in &p.events {
         state.metrics.event(app, &e.name);
+        match e.name.as_str() {
+            payload::PAGE_VIEW => {
+                state
+                    .metrics
+                    .page_view(app, &p.meta.page.url, e.sampling_weight())
+            }
+            payload::SESSION_START => state.metrics.session(app, e.sampling_weight()),
+            _ => {}
+        }
         state.emit(app, "event", budget, || lines::event(e, &p.meta));
     }
     if let Some(traces) = &p.traces {
+        for s in traces
+            .resource_spans
+            .iter()
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+        {
+            if let Some(call) = s.http_call() {
+                state
+                    .metrics
+                    .observe_http_client(app, &call, &p.meta.page.url);
+            }
+        }
         if state.sinks.has_otlp() {
             if let Ok(mut full) = serde_json::from_slice::<serde_json::Value>(raw) {
                 let mut t = full

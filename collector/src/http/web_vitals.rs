@@ -107,9 +107,14 @@ async fn accept(state: &Shared, intake: Intake) -> Result<Response, Refusal> {
         }
         let app = plain_app(&r.app);
         let label_app = state.metrics.app(&app);
-        state
-            .metrics
-            .observe_vital(&label_app, &metric, value, &r.page, &r.id);
+        state.metrics.observe_vital(
+            &label_app,
+            &metric,
+            value,
+            &r.page,
+            &r.navigation_type,
+            &r.id,
+        );
         let mut kv = lines::KeyVals::new();
         let ts = r
             .timestamp

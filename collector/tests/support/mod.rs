@@ -276,10 +276,28 @@ pub struct Prometheus {
     port: u16,
 }
 
+/// What a test asks of its Prometheus beyond scraping.
+#[derive(Default)]
+pub struct PrometheusOptions {
+    /// Rule files loaded (evaluated every second).
+    pub rule_files: Vec<PathBuf>,
+    /// `--enable-feature` values (`exemplar-storage`).
+    pub features: Vec<String>,
+}
+
 impl Prometheus {
     /// None (the test is skipped, with a note) when Prometheus is not installed, unless
     /// `WASM_RUM_REQUIRE_PROMETHEUS` is set.
     pub fn start(dir: &std::path::Path, jobs: &[(&str, Vec<String>)]) -> Option<Prometheus> {
+        Prometheus::start_with(dir, jobs, PrometheusOptions::default())
+    }
+
+    /// As `start`, with rule files and features.
+    pub fn start_with(
+        dir: &std::path::Path,
+        jobs: &[(&str, Vec<String>)],
+        options: PrometheusOptions,
+    ) -> Option<Prometheus> {
         let prometheus = std::path::Path::new("/usr/bin/prometheus");
         if !prometheus.exists() {
             assert!(
@@ -292,7 +310,15 @@ impl Prometheus {
             return None;
         }
         std::fs::create_dir_all(dir).unwrap();
-        let mut config = String::from("global:\n  scrape_interval: 1s\nscrape_configs:\n");
+        let mut config =
+            String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n");
+        if !options.rule_files.is_empty() {
+            config.push_str("rule_files:\n");
+            for f in &options.rule_files {
+                config.push_str(&format!("  - '{}'\n", f.display()));
+            }
+        }
+        config.push_str("scrape_configs:\n");
         for (job, targets) in jobs {
             let targets: Vec<String> = targets.iter().map(|t| format!("'{t}'")).collect();
             config.push_str(&format!(
@@ -316,6 +342,12 @@ impl Prometheus {
                 dir.join("data").display()
             ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(
+                options
+                    .features
+                    .iter()
+                    .map(|f| format!("--enable-feature={f}")),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -350,6 +382,50 @@ impl Prometheus {
             }
         }
         panic!("Prometheus never answered {query}");
+    }
+
+    /// The first instant-query answer whose value `ready` accepts (NaN included), as the
+    /// labels and value of the first series; panics after 30 s with the last answer.
+    pub async fn value_until(
+        &self,
+        query: &str,
+        ready: impl Fn(f64) -> bool,
+    ) -> (serde_json::Value, f64) {
+        let value = |r: &serde_json::Value| -> Option<f64> { r["value"][1].as_str()?.parse().ok() };
+        let url = format!(
+            "http://127.0.0.1:{}/api/v1/query?query={}",
+            self.port,
+            percent_encode(query)
+        );
+        let mut last = serde_json::Value::Null;
+        for _ in 0..120 {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let Ok(r) = client().get(&url).send().await else {
+                continue;
+            };
+            let Ok(v) = r.json::<serde_json::Value>().await else {
+                continue;
+            };
+            if let Some(first) = v["data"]["result"].as_array().and_then(|r| r.first()) {
+                if let Some(x) = value(first).filter(|x| ready(*x)) {
+                    return (first["metric"].clone(), x);
+                }
+            }
+            last = v;
+        }
+        panic!("Prometheus never gave {query} an expected value; last answer: {last}");
+    }
+
+    /// `GET /api/v1/<path>` on this Prometheus: the JSON answer.
+    pub async fn api(&self, path: &str) -> serde_json::Value {
+        client()
+            .get(format!("http://127.0.0.1:{}/api/v1/{path}", self.port))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 }
 
