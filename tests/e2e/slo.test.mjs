@@ -72,6 +72,11 @@ async function stack(app, samplingRate) {
       await s.page.waitForFunction(() => window.ready);
       const session = await s.page.evaluate((n) => window.journey(n), errors);
       assert.deepEqual(s.pageErrors, []);
+      // The page stays open until its beacons have arrived: closing the context may cancel a
+      // beacon still in flight, which a real tab being closed would not.
+      const mine = (it) => it.meta.session.id === session.id;
+      await collector.waitForItems('events', (e) => mine(e) && e.name === 'page_view' && e.meta.page.url.endsWith('/cart'));
+      if (errors) await collector.waitForItems('exceptions', mine, { count: errors });
       return session;
     } finally {
       await s.close();
