@@ -68,15 +68,40 @@ async fn slow_socket(
     closed.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Starts `counts` slow sockets of each kind; returns (opened, closed) counters.
-fn open_slow(c: &Collector, counts: &[(Slow, usize)]) -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
+/// Starts `counts` slow sockets of each kind, in waves of 50 that each wait until the collector
+/// has accepted them (its open files grew by the wave), so that a burst never overflows the
+/// listen backlog: a socket whose handshake the kernel dropped there looks open to the client
+/// while the collector never saw it, and its timeout would start only once a retried SYN-ACK
+/// got it accepted, up to 15 s later. Returns (opened, closed) counters.
+async fn open_slow(
+    c: &Collector,
+    counts: &[(Slow, usize)],
+) -> (Arc<AtomicUsize>, Arc<AtomicUsize>) {
     let addr: SocketAddr = c.host().parse().unwrap();
     let opened = Arc::new(AtomicUsize::new(0));
     let closed = Arc::new(AtomicUsize::new(0));
-    for &(kind, n) in counts {
-        for _ in 0..n {
+    let base = c.fds();
+    let kinds: Vec<Slow> = counts
+        .iter()
+        .flat_map(|&(kind, n)| std::iter::repeat_n(kind, n))
+        .collect();
+    let mut started = 0;
+    for wave in kinds.chunks(50) {
+        for &kind in wave {
             tokio::spawn(slow_socket(addr, kind, opened.clone(), closed.clone()));
         }
+        started += wave.len();
+        // Accepted by the collector: its files are the base plus the sockets it holds, and a
+        // socket it closed is one the client counts in `closed` a moment later.
+        wait_until(
+            Duration::from_secs(30),
+            "the collector to accept a wave",
+            || {
+                let done = opened.load(Ordering::Relaxed) + closed.load(Ordering::Relaxed);
+                done >= started && c.fds() + closed.load(Ordering::Relaxed) >= base + started
+            },
+        )
+        .await;
     }
     (opened, closed)
 }
@@ -113,17 +138,12 @@ async fn a_post_is_answered_while_700_slow_sockets_are_open_and_they_are_closed_
     // 700 sockets here, 700 in the collector: more than a 1 024 default leaves room for.
     let _ = rlimit::increase_nofile_limit(4096);
     let c = Collector::start(&["--header-timeout", "2", "--body-timeout", "2"]);
-    let (opened, closed) = open_slow(
+    let (_opened, closed) = open_slow(
         &c,
         &[(Slow::Idle, 300), (Slow::Headers, 300), (Slow::Body, 100)],
-    );
-    // Setting up: on a loaded machine a connect whose SYN found the backlog full is retried
-    // by the kernel after 1, 3, 7 s, so give the sockets time to open.
-    wait_until(Duration::from_secs(30), "700 slow sockets", || {
-        opened.load(Ordering::Relaxed) + closed.load(Ordering::Relaxed) >= 700
-    })
+    )
     .await;
-    // The last socket opened now: from here every one must be cut off within its timeout.
+    // The last socket was accepted now: from here every one must be cut off within its timeout.
     let started = Instant::now();
     let open_now = 700 - closed.load(Ordering::Relaxed);
     let (status, took) = normal_post(&c, Duration::from_secs(5)).await;
@@ -159,7 +179,14 @@ async fn more_slow_sockets_than_file_descriptors_do_not_lock_out_a_normal_post()
     // the collector lowers to fit the limit) they wait in the backlog instead of exhausting
     // the descriptors, and the timeouts free the slots.
     let c = Collector::start_with_fd_limit(256, &["--header-timeout", "2", "--body-timeout", "2"]);
-    let (opened, closed) = open_slow(&c, &[(Slow::Headers, 250), (Slow::Idle, 50)]);
+    let (opened, closed) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let addr: SocketAddr = c.host().parse().unwrap();
+    for (kind, n) in [(Slow::Headers, 250), (Slow::Idle, 50)] {
+        for _ in 0..n {
+            tokio::spawn(slow_socket(addr, kind, opened.clone(), closed.clone()));
+        }
+    }
+    // Past the cap the sockets wait in the backlog, so only the client side can tell they opened.
     wait_until(Duration::from_secs(10), "300 slow sockets", || {
         opened.load(Ordering::Relaxed) + closed.load(Ordering::Relaxed) >= 300
     })
