@@ -44,7 +44,8 @@ writeFileSync(mapFile, JSON.stringify(map));
 let config = {};
 const site = createServer((req, res) => {
   const path = new URL(req.url, 'http://x').pathname;
-  const page = { '/': 'index.html', '/checkout': 'checkout.html' }[path];
+  // The shop's client-side routes (/product/:id) are index.html too, for a reload.
+  const page = { '/': 'index.html', '/checkout': 'checkout.html' }[path] || (/^\/product\/\d+$/.test(path) ? 'index.html' : undefined);
   if (page) {
     // The backend names its trace for this page view, as instrumented servers do.
     const tp = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
@@ -117,6 +118,8 @@ try {
   const a = await browser.newContext();
   const p = await visit(a, `${siteOrigin}/`, async (page) => {
     for (const id of ['slow', 'products', 'slow-api', 'failing-api', 'throw']) await clickAndWait(page, id, 600);
+    // Two client-side route changes: soft navigations, each with its own vitals.
+    for (const id of ['product-1', 'product-2']) await clickAndWait(page, id, 800);
   });
   await p.goto(`${siteOrigin}/checkout`);
   await p.waitForFunction(() => window.rum && window.rum.getSession());
@@ -145,7 +148,8 @@ await new Promise((r) => setTimeout(r, 1500));
 
 // 4. The report.
 const measurements = collector.items('measurements').filter((m) => m.type === 'web-vitals');
-const route = (url) => { const p = new URL(url).pathname; return p || '/'; };
+// A page's route as the collector labels it: id-like segments (here, numbers) become `:id`.
+const route = (url) => (new URL(url).pathname || '/').replace(/\/\d+(?=\/|$)/g, '/:id');
 const RATINGS = { lcp: [2500, 4000], inp: [200, 500], cls: [0.1, 0.25], fcp: [1800, 3000], ttfb: [800, 1800] };
 const rate = (m, v) => (v > RATINGS[m][1] ? 'poor' : v > RATINGS[m][0] ? 'needs-improvement' : 'good');
 const SECONDS = [0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1, 1.5, 1.8, 2.5, 3, 4, 6, 10, 20];
@@ -194,7 +198,7 @@ for (const [key, values] of [...byPage.entries()].sort()) {
   const raw = isCls ? p75 : p75 / 1000;
   const bounds = isCls ? CLS : SECONDS;
   const unit = isCls ? '' : ' ms';
-  log(`  ${page.padEnd(10)} ${metric.toUpperCase().padEnd(5)} p75 ${String(isCls ? p75.toFixed(4) : Math.round(p75)).padStart(6)}${unit.padEnd(4)} ${rate(metric, p75).padEnd(18)} n=${values.length}  histogram p75 ≈ ${est === null ? 'none' : isCls ? est.toFixed(4) : Math.round(est * 1000) + ' ms'}`);
+  log(`  ${page.padEnd(13)} ${metric.toUpperCase().padEnd(5)} p75 ${String(isCls ? p75.toFixed(4) : Math.round(p75)).padStart(6)}${unit.padEnd(4)} ${rate(metric, p75).padEnd(18)} n=${values.length}  histogram p75 ≈ ${est === null ? 'none' : isCls ? est.toFixed(4) : Math.round(est * 1000) + ' ms'}`);
   if (est === null) fail(`${page} ${metric}: the collector's histogram has no series`);
   else if (bucketOf(bounds, raw) !== bucketOf(bounds, est)) fail(`${page} ${metric}: p75 ${raw} is outside the histogram bucket of its estimate ${est}`);
 }
@@ -253,7 +257,7 @@ if (prometheus) {
   if (!answer) fail('Prometheus returned no LCP series');
   for (const s of answer || []) {
     const mine = histogramQuantile(0.75, 'web_vitals_seconds', 'lcp', s.metric.page);
-    log(`  ${s.metric.page.padEnd(10)} Prometheus p75 LCP ${(Number(s.value[1]) * 1000).toFixed(0)} ms (ours over the same buckets: ${(mine * 1000).toFixed(0)} ms)`);
+    log(`  ${s.metric.page.padEnd(13)} Prometheus p75 LCP ${(Number(s.value[1]) * 1000).toFixed(0)} ms (ours over the same buckets: ${(mine * 1000).toFixed(0)} ms)`);
     if (Math.abs(Number(s.value[1]) - mine) > 1e-6) fail(`Prometheus and our histogram disagree for ${s.metric.page}`);
   }
   const promQuery = async (q) => (await fetch(`http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(q)}`).then((x) => x.json()).catch(() => null))?.data?.result || [];

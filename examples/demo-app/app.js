@@ -38,3 +38,23 @@ on('throw', () => {
   }
   applyCoupon(undefined);
 });
+
+// Client-side routes, as a single-page app has them: a product opens without a page load, so
+// Chromium sees a soft navigation and each route gets its own Web Vitals (per-route p75s).
+const PRODUCTS = { 1: 'Rust mug', 2: 'Wasm hoodie' };
+function render(path) {
+  const view = document.getElementById('view');
+  const id = /^\/product\/(\d+)$/.exec(path)?.[1];
+  if (!view) return;
+  view.innerHTML = id ? `<h2 class="hero">${PRODUCTS[id] || `Product ${id}`}</h2><p id="stock">Checking the stock…</p>` : '';
+  if (id) api('/api/products').then(() => { const s = document.getElementById('stock'); if (s) s.textContent = 'In stock'; });
+}
+document.addEventListener('click', (e) => {
+  const a = e.target.closest?.('a.route');
+  if (!a) return;
+  e.preventDefault();
+  history.pushState(null, '', a.getAttribute('href'));
+  render(location.pathname);
+});
+addEventListener('popstate', () => render(location.pathname));
+render(location.pathname);

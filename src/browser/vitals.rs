@@ -168,10 +168,14 @@ fn on_paint(nums: &[f64], strs: &str) {
         let mut reported = false;
         update(|s, out| reported = s.on_fcp(start, &Page, out));
         if reported {
-            // web-vitals reports CLS once a task after setting it up (seen with reportAllChanges).
-            defer(0.0, || update(|s, out| s.report_cls(&Page, out)));
+            report_cls_next_task();
         }
     }
+}
+
+/// web-vitals reports CLS once a task after it starts (seen with reportAllChanges).
+fn report_cls_next_task() {
+    defer(0.0, || update(|s, out| s.report_cls(&Page, out)));
 }
 
 fn on_lcp(nums: &[f64], strs: &str) {
@@ -324,7 +328,11 @@ fn on_restore(event_time: f64) {
     });
     after_double_raf(Box::new(move || {
         let since = performance_now() - event_time;
-        update(|s, out| s.after_restore_paint(since, &Page, out));
+        let mut started = false;
+        update(|s, out| started = s.after_restore_paint(since, &Page, out));
+        if started {
+            report_cls_next_task();
+        }
     }));
 }
 

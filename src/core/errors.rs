@@ -167,11 +167,11 @@ fn location_frame(loc: &str) -> Frame {
 
 /// Splits a trailing `:123` off `s`.
 fn split_number(s: &str) -> (&str, Option<u32>) {
-    if let Some(colon) = s.rfind(':') {
-        let digits = &s[colon + 1..];
+    // rsplit_once, not slicing at an index: no panic path (issue 14).
+    if let Some((head, digits)) = s.rsplit_once(':') {
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
             if let Some(n) = super::json::parse_u64(digits).and_then(|n| u32::try_from(n).ok()) {
-                return (&s[..colon], Some(n));
+                return (head, Some(n));
             }
         }
     }

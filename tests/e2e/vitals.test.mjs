@@ -71,12 +71,17 @@ const FARO_MAPPING = `
   };`;
 
 /** A page with web-vitals (attribution build) and our agent; `body` and `script` are the scenario. */
-function page(collectorUrl, { body = '', script = '', head = '', reportAllChanges = false, reportSoftNavs = true } = {}) {
+function page(collectorUrl, { body = '', script = '', head = '', reportAllChanges = false, reportSoftNavs = true, late = 0 } = {}) {
+  // `late`: both libraries load that many ms after the page has painted (imported then).
+  const load = late
+    ? `await new Promise((r) => setTimeout(r, ${late}));
+  const { onLCP, onCLS, onINP, onFCP, onTTFB } = await import('/node_modules/web-vitals/dist/web-vitals.attribution.js');`
+    : `import { onLCP, onCLS, onINP, onFCP, onTTFB } from '/node_modules/web-vitals/dist/web-vitals.attribution.js';`;
   return `<!doctype html><html><head><meta charset="utf-8"><title>vitals</title>${head}
 <style>body{margin:0;font-family:sans-serif} .box{width:600px;height:100px;background:#eee} button{width:200px;height:60px}</style></head>
 <body>${body}
 <script type="module">
-  import { onLCP, onCLS, onINP, onFCP, onTTFB } from '/node_modules/web-vitals/dist/web-vitals.attribution.js';
+  ${load}
   window.__wv = [];
   new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__lcp = e; }).observe({ type: 'largest-contentful-paint', buffered: true });
   ${FARO_MAPPING}
@@ -116,8 +121,10 @@ async function show(p) {
   });
 }
 
+const metricOf = (m) => ['lcp', 'inp', 'cls', 'fcp', 'ttfb'].find((k) => k in m.values);
+
 /** Runs one scenario: serves `pages`, lets `drive(page, origin)` act, then compares both sides. */
-async function scenario({ pages, drive, expect, frameTolerance = [] }) {
+async function scenario({ pages, drive, expect, frameTolerance = [], init }) {
   const collector = await startCollector();
   const routes = {};
   for (const [path, spec] of Object.entries(pages)) {
@@ -130,15 +137,22 @@ async function scenario({ pages, drive, expect, frameTolerance = [] }) {
   routes['/hero.png'] = (req, res) => { res.writeHead(200, { 'content-type': 'image/png' }); res.end(HERO); };
   const site = await startStatic({ routes });
   const context = await browser.newContext();
+  if (init) await context.addInitScript(init);
   const p = await context.newPage();
   try {
     await drive(p, site.origin);
     const wv = await p.evaluate(() => window.__wv);
     for (const name of expect) assert.ok(wv.some((m) => m.name === name), `web-vitals reported ${name}: ${JSON.stringify(wv)}`);
+    const reported = () => collector.items('measurements').filter((m) => m.type === 'web-vitals');
     const ours = await waitFor(() => {
-      const got = collector.items('measurements').filter((m) => m.type === 'web-vitals');
+      const got = reported();
       return got.length >= wv.length ? got : null;
-    }, { what: `${wv.length} web-vitals reports at the collector`, timeout: 8000 });
+    }, { what: `${wv.length} web-vitals reports at the collector`, timeout: 8000 }).catch((e) => {
+      const path = (u) => (u ? new URL(u).pathname : '?');
+      const theirs = wv.map((m) => `${m.name} ${m.navigationType} ${path(m.navigationURL)} ${m.value}`);
+      const mine = reported().map((m) => `${metricOf(m).toUpperCase()} ${m.context.navigation_type} ${path(m.context.navigation_url)} ${m.values[metricOf(m)]}`);
+      throw new Error(`${e.message}\nweb-vitals:\n  ${theirs.join('\n  ')}\nours:\n  ${mine.join('\n  ')}`);
+    });
     const names = ['FCP', 'LCP', 'CLS', 'INP', 'TTFB'];
     for (const name of names) {
       const theirs = wv.filter((m) => m.name === name);
@@ -162,7 +176,7 @@ async function scenario({ pages, drive, expect, frameTolerance = [] }) {
         assert.equal(m.context.navigation_url, t.navigationURL, `${name} navigation URL`);
       });
     }
-    return { wv, ours };
+    return { wv, ours, metrics: await collector.metrics() };
   } finally {
     await context.close();
     await site.stop();
@@ -492,4 +506,206 @@ test('soft navigation with reportSoftNavs off: one set of metrics for the whole 
     drive: (p, o) => softNavigate(p, o, { soft: false }),
   });
   assert.ok(ours.every((m) => m.context.navigation_type === 'navigate'), JSON.stringify(ours.map((m) => m.context.navigation_type)));
+});
+
+// The three CLS cases where we once differed from web-vitals (found with its own test pages).
+const HIDDEN_AT_LOAD = () => {
+  Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+  Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+};
+
+test('CLS with libraries loaded after the page painted and reportAllChanges: one report, with the buffered shift', async () => {
+  const { wv } = await scenario({
+    pages: { '/': { html: (u) => page(u, { late: 1200, reportAllChanges: true,
+      head: `<script>addEventListener('load', () => setTimeout(() => { document.getElementById('top').style.height = '40px'; }, 100));</script>`,
+      body: '<div id="top"></div><h1 style="font-size:40px">Painted before the agent</h1><div class="box">content</div>' }) } },
+    expect: ['CLS', 'FCP'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForFunction(() => window.__wv.some((m) => m.name === 'CLS'));
+      await p.waitForTimeout(300);
+      await hide(p);
+      await p.waitForTimeout(200);
+    },
+  });
+  const cls = wv.filter((m) => m.name === 'CLS');
+  assert.equal(cls.length, 1, `web-vitals reports CLS once: ${JSON.stringify(cls)}`);
+  assert.ok(cls[0].value > 0, 'with the shift made before the libraries loaded');
+});
+
+/** A page that moves its content 300 ms after a back/forward-cache restore, with `body`. */
+function restoredShift(body, onRestore = '') {
+  return {
+    '/': { html: (u) => page(u, { body: `<div id="top"></div>${body}`,
+      script: `addEventListener('pageshow', (e) => { if (!e.persisted) return; window.restored = true; ${onRestore}
+        setTimeout(() => { document.getElementById('top').style.height = '60px'; }, 300); });` }) },
+    '/next': { html: '<!doctype html><p>next page</p>' },
+  };
+}
+
+async function leaveAndRestore(p, origin, { paintedAtLoad = true } = {}) {
+  await p.goto(origin + '/');
+  await ready(p);
+  await p.waitForFunction(() => window.__wv.some((m) => m.name === 'TTFB'));
+  if (paintedAtLoad) await p.waitForFunction(() => window.__lcp);
+  await p.goto(origin + '/next');
+  await p.goBack({ waitUntil: 'commit' });
+  const persisted = await p.waitForFunction(() => window.restored === true, null, { timeout: 5000 }).then(() => true, () => false);
+  assert.ok(persisted, 'restored from the back/forward cache');
+  await p.waitForFunction(() => window.__wv.some((m) => m.navigationType === 'back-forward-cache' && m.name === 'FCP'));
+  await p.waitForFunction(() => document.getElementById('top').offsetHeight === 60);
+  await p.waitForTimeout(300);
+  await hide(p);
+}
+
+test('CLS of a page hidden at load and restored from the back/forward cache starts with the restored FCP', async () => {
+  const { wv, ours } = await scenario({
+    init: HIDDEN_AT_LOAD,
+    pages: restoredShift('<h1 style="font-size:50px">Hidden at load</h1><div class="box">content</div>'),
+    expect: ['CLS', 'FCP'],
+    frameTolerance: ['FCP', 'LCP'],
+    drive: (p, origin) => leaveAndRestore(p, origin, { paintedAtLoad: false }),
+  });
+  const cls = wv.filter((m) => m.name === 'CLS');
+  assert.deepEqual(cls.map((m) => m.navigationType), ['back-forward-cache'], JSON.stringify(cls));
+  assert.ok(cls[0].value > 0, 'the shift after the restore');
+  assert.ok(ours.some((m) => 'cls' in m.values && m.context.navigation_type === 'back-forward-cache'));
+});
+
+test('CLS of a page whose first contentful paint comes after a restore is a back-forward-cache metric', async () => {
+  const { wv } = await scenario({
+    pages: restoredShift('<div id="c"></div>',
+      `document.getElementById('c').innerHTML = '<h1 style="font-size:50px">Painted after the restore</h1><div class="box">content</div>';`),
+    expect: ['CLS', 'FCP'],
+    frameTolerance: ['FCP', 'LCP'],
+    drive: (p, origin) => leaveAndRestore(p, origin, { paintedAtLoad: false }),
+  });
+  const cls = wv.filter((m) => m.name === 'CLS');
+  assert.ok(cls.length >= 1 && cls.every((m) => m.navigationType === 'back-forward-cache'), JSON.stringify(cls));
+});
+
+// More single-page-app journeys, each compared with web-vitals reportSoftNavs as above.
+const ROUTED = {
+  body: `<h1 style="font-size:64px">Home page headline</h1><nav><button id="a">one</button><button id="b">two</button><button id="back">back</button><button id="silent">silent</button></nav><main id="m"></main>`,
+  script: `const m = document.getElementById('m');
+    const go = (path, html) => { history.pushState({}, '', path); m.innerHTML = html; };
+    document.getElementById('a').onclick = () => go('/product/1', '<h2 style="font-size:56px">Product one is a text route</h2><div id="gap"></div><p id="p1">details</p><button id="heavy">add to cart</button>');
+    document.getElementById('b').onclick = () => go('/product/2', '<img id="hero" src="/hero.png" width="600" height="400"><p id="p2">details</p>');
+    document.getElementById('back').onclick = () => history.back();
+    document.getElementById('silent').onclick = () => history.pushState({}, '', '/silent');
+    addEventListener('popstate', () => { m.innerHTML = '<h2 style="font-size:48px">Home again, painted by popstate</h2><p id="p0">welcome back</p>'; });
+    addEventListener('click', (e) => { if (e.target.id === 'heavy') busy(160); });`,
+};
+
+const softFcp = (p, path) => p.waitForFunction((path) => window.__wv.some((m) => m.navigationType === 'soft-navigation' && m.name === 'FCP' && new URL(m.navigationURL).pathname === path), path, { timeout: 5000 });
+const soft = (list, path) => list.filter((m) => m.context.navigation_type === 'soft-navigation' && new URL(m.context.navigation_url).pathname === path);
+
+test('two route changes, an image LCP on the second: each route its own metrics, through the collector by route', async () => {
+  const { ours, metrics } = await scenario({
+    pages: { '/': { html: (u) => page(u, ROUTED) } },
+    expect: ['FCP', 'LCP', 'TTFB', 'CLS'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForTimeout(400);
+      await p.click('#a');
+      await softFcp(p, '/product/1');
+      await p.waitForTimeout(300);
+      await p.click('#b');
+      await softFcp(p, '/product/2');
+      await p.waitForFunction(() => document.getElementById('hero')?.complete);
+      await p.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      await p.waitForTimeout(300);
+      await p.click('#p2');
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  for (const path of ['/product/1', '/product/2']) {
+    assert.deepEqual(soft(ours, path).map(metricOf).sort(), ['cls', 'fcp', 'inp', 'lcp', 'ttfb'], `${path}: ${JSON.stringify(soft(ours, path).map((m) => m.values))}`);
+  }
+  const lcp2 = soft(ours, '/product/2').find((m) => 'lcp' in m.values);
+  assert.equal(lcp2.context.element, '#hero', `the second route's LCP is its image: ${JSON.stringify(lcp2)}`);
+  // Prometheus, as the collector exposes it: the two product routes are one templated page.
+  const count = (page, type) => metrics.split('\n')
+    .filter((l) => l.startsWith('web_vitals_seconds_count{') && l.includes('metric="lcp"') && l.includes(`page="${page}"`) && l.includes(`navigation_type="${type}"`))
+    .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  assert.equal(count('/product/:id', 'soft-navigation'), 2, metrics.split('\n').filter((l) => l.startsWith('web_vitals_seconds_count')).join('\n'));
+  assert.equal(count('/', 'navigate'), 1);
+});
+
+test('interactions and a layout shift after a route change belong to the route', async () => {
+  const { ours } = await scenario({
+    pages: { '/': { html: (u) => page(u, ROUTED) } },
+    expect: ['FCP', 'LCP', 'TTFB', 'CLS', 'INP'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForTimeout(400);
+      await p.click('#a');
+      await softFcp(p, '/product/1');
+      // A shift 700 ms after the click (not "recent input"), then a slow and a light tap.
+      await p.evaluate(() => new Promise((r) => setTimeout(() => { document.getElementById('gap').style.height = '80px'; r(); }, 700)));
+      await p.waitForTimeout(300);
+      await p.click('#heavy');
+      await p.waitForTimeout(300);
+      await p.click('#p1');
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  const route = soft(ours, '/product/1');
+  const cls = route.find((m) => 'cls' in m.values);
+  const inp = route.find((m) => 'inp' in m.values);
+  assert.ok(cls && cls.values.cls > 0, `the route's CLS has the shift: ${JSON.stringify(route.map((m) => m.values))}`);
+  assert.ok(inp && inp.values.inp >= 160, `the route's INP is the slow tap: ${JSON.stringify(inp)}`);
+  const before = ours.filter((m) => m.context.navigation_type === 'navigate');
+  assert.ok(!before.some((m) => 'cls' in m.values && m.values.cls > 0), 'the page before the route had no shift');
+});
+
+test('a history.back() that repaints is measured as web-vitals measures it', async () => {
+  const { wv, ours } = await scenario({
+    pages: { '/': { html: (u) => page(u, ROUTED) } },
+    expect: ['FCP', 'LCP', 'TTFB', 'CLS'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForTimeout(400);
+      await p.click('#a');
+      await softFcp(p, '/product/1');
+      await p.waitForTimeout(300);
+      await p.click('#back');
+      await p.waitForFunction(() => location.pathname === '/' && document.getElementById('p0'));
+      await p.waitForTimeout(500);
+      await p.click('#p0');
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  const back = wv.filter((m) => m.navigationType === 'soft-navigation' && new URL(m.navigationURL).pathname === '/');
+  assert.equal(soft(ours, '/').length, back.length, 'the way back: as many metrics as web-vitals');
+  assert.ok(soft(ours, '/product/1').length >= 4, 'the route before it');
+});
+
+test('a pushState with no paint, or with no user input, is no soft navigation: neither side starts metrics', async () => {
+  const { wv, ours } = await scenario({
+    pages: { '/': { html: (u) => page(u, { ...ROUTED, script: ROUTED.script + `
+      setTimeout(() => { history.pushState({}, '', '/auto'); m.innerHTML = '<h2 style="font-size:56px">Painted by a timer</h2>'; }, 1500);` }) } },
+    expect: ['FCP', 'LCP', 'TTFB', 'CLS'],
+    drive: async (p, origin) => {
+      await p.goto(origin + '/');
+      await ready(p);
+      await p.waitForTimeout(400);
+      await p.click('#silent');
+      await p.waitForFunction(() => location.pathname === '/auto', null, { timeout: 5000 });
+      await p.waitForTimeout(500);
+      await p.click('h1');
+      await p.waitForTimeout(300);
+      await hide(p);
+    },
+  });
+  assert.equal(wv.filter((m) => m.navigationType === 'soft-navigation').length, 0, JSON.stringify(wv));
+  assert.equal(ours.filter((m) => m.context.navigation_type === 'soft-navigation').length, 0);
+  assert.ok(ours.every((m) => new URL(m.context.navigation_url).pathname === '/'), 'every metric measures the page');
 });

@@ -211,20 +211,25 @@ impl Vitals {
                 loading,
             ),
             Name::Lcp => {
-                // A soft navigation's LCP names its element; its parts need the page's navigation.
+                // A restore's LCP is a frame, with no element. A soft navigation's parts count
+                // from its start, with no first byte, as web-vitals' attribution does.
                 let entry = self
                     .lcp_entry
                     .as_ref()
                     .filter(|_| r.navigation_type != BFCACHE);
-                let timed = entry.filter(|_| !restored);
-                let resource = timed
+                let route = self.soft.as_ref().filter(|_| soft).map(|s| NavTiming {
+                    activation_start: s.start_time,
+                    ..NavTiming::default()
+                });
+                let from = if soft { route.as_ref() } else { nav };
+                let resource = entry
                     .filter(|e| !e.url.is_empty())
                     .and_then(|e| self.lcp_resource(&e.url, e.start_time, env));
                 Attribution::Lcp {
                     element: entry.map(|e| e.target.clone()).unwrap_or_default(),
                     subparts: lcp::subparts(
                         r.value,
-                        nav.filter(|_| timed.is_some()),
+                        from.filter(|_| entry.is_some()),
                         resource.as_ref(),
                     ),
                 }
@@ -299,13 +304,22 @@ impl Vitals {
         };
         self.fcp.value = v;
         self.report(Name::Fcp, true, env, out);
-        // CLS starts with the FCP report, every shift buffered so far as its first batch.
+        self.start_cls()
+    }
+
+    /// CLS starts with the first FCP report (a paint's, a restore's or a soft navigation's), as
+    /// web-vitals' does (so its metric is `back-forward-cache` after a restore), every shift
+    /// buffered so far as its first batch, and no report until the task after it, which the edge
+    /// makes by [`Vitals::report_cls`] when this returns true (false once CLS runs).
+    fn start_cls(&mut self) -> bool {
+        if self.cls_started {
+            return false;
+        }
         self.cls_started = true;
         let pending = core::mem::take(&mut self.pending_shifts);
         if self.cls_state.on_batch(&pending) {
             self.cls.value = self.cls_state.value;
         }
-        self.report(Name::Cls, false, env, out);
         true
     }
 
@@ -383,6 +397,8 @@ impl Vitals {
         for e in batch {
             self.interactions.process(e);
         }
+        // A restore's or a route's interactions too light for an entry count as 8 ms, as
+        // web-vitals has it.
         let restored = self.inp.navigation_type == BFCACHE || self.inp.navigation_type == SOFT;
         if let Some(pick) = self.interactions.pick(count, restored) {
             if pick.latency != self.inp.value {
@@ -439,10 +455,9 @@ impl Vitals {
             self.lcp_final = false;
             self.lcp_entry = None;
         }
-        if self.cls_started {
-            self.cls = metric(Name::Cls, BFCACHE, &self.navigation_url, env);
-            self.cls_state = Cls::default();
-        }
+        // Before CLS starts, the restore only sets what its metric will be.
+        self.cls = metric(Name::Cls, BFCACHE, &self.navigation_url, env);
+        self.cls_state = Cls::default();
         if observed.inp {
             self.interactions.reset(count);
             self.inp = metric(Name::Inp, BFCACHE, &self.navigation_url, env);
@@ -456,20 +471,29 @@ impl Vitals {
     }
 
     /// The first paint after a restore, `since_restore` ms after it: the restored FCP and LCP
-    /// (final, whatever input came before it), and CLS so far.
-    pub fn after_restore_paint(&mut self, since_restore: f64, env: &dyn Env, out: &mut Vec<Item>) {
+    /// (final, whatever input came before it), and CLS so far. True when the restored FCP started
+    /// CLS (a page hidden until the restore): the edge then reports it a task later.
+    pub fn after_restore_paint(
+        &mut self,
+        since_restore: f64,
+        env: &dyn Env,
+        out: &mut Vec<Item>,
+    ) -> bool {
+        let mut started = false;
         if self.fcp.navigation_type == BFCACHE && self.fcp.value < 0.0 {
             self.fcp.value = since_restore;
             self.report(Name::Fcp, true, env, out);
+            started = self.start_cls();
         }
         if self.lcp.navigation_type == BFCACHE && self.lcp.value < 0.0 {
             self.lcp.value = since_restore;
             self.lcp_final = true;
             self.report(Name::Lcp, true, env, out);
         }
-        if self.cls_started {
+        if self.cls_started && !started {
             self.report(Name::Cls, false, env, out);
         }
+        started
     }
 
     /// A soft navigation (web-vitals with `reportSoftNavs`): the running LCP and CLS are final and
@@ -481,9 +505,10 @@ impl Vitals {
         if !self.lcp_final {
             self.report(Name::Lcp, true, env, out);
         }
-        if self.cls_started {
-            self.report(Name::Cls, true, env, out);
-        }
+        // CLS is final. On a page hidden until now this navigation's FCP starts it, as web-vitals'
+        // does; the buffered soft-navigation entry then ends that first instance at once.
+        self.start_cls();
+        self.report(Name::Cls, true, env, out);
         self.navigation_url = nav.url.clone();
         self.first_hidden = f64::INFINITY;
         let url = nav.url.clone();
@@ -499,10 +524,8 @@ impl Vitals {
         self.lcp = m(Name::Lcp);
         self.lcp_final = false;
         self.lcp_entry = None;
-        if self.cls_started {
-            self.cls = m(Name::Cls);
-            self.cls_state = Cls::default();
-        }
+        self.cls = m(Name::Cls);
+        self.cls_state = Cls::default();
         let largest = nav.largest.clone();
         self.soft = Some(nav);
         if let Some(p) = largest {
@@ -520,7 +543,8 @@ impl Vitals {
         env: &dyn Env,
         out: &mut Vec<Item>,
     ) {
-        self.report(Name::Inp, true, env, out);
+        // As web-vitals: INP brought up to the count (no new entries), final, then started again.
+        self.on_events(&[], count, true, env, out);
         self.interactions.reset(count);
         self.inp = metric(Name::Inp, SOFT, url, env);
         self.inp_pick = None;
@@ -601,9 +625,10 @@ mod tests {
         v.on_shifts(vec![shift(0.1, 10.0)], false, &env, &mut out);
         assert!(out.is_empty(), "no CLS before FCP");
         assert!(v.on_fcp(120.0, &env, &mut out));
+        assert_eq!(values(&out), vec![("web-vitals".into(), 120.0)], "FCP only");
+        v.report_cls(&env, &mut out); // the task after FCP
         let got = values(&out);
         assert_eq!(got.len(), 2, "{got:?}");
-        assert_eq!(got[0].1, 120.0, "FCP");
         assert_eq!(got[1].1, 0.1, "CLS with the buffered shift");
         assert!(
             !v.on_fcp(130.0, &env, &mut out),
@@ -718,6 +743,152 @@ mod tests {
         v.on_interaction_ids(&[0, 7, 21, 14]);
         assert_eq!(v.interaction_count(Some(9.0)), 9);
         assert_eq!(v.interaction_count(None), inp::estimate_count(7, 21));
+    }
+
+    fn page(report_all: bool, first_hidden: f64, env: &Page) -> Vitals {
+        let url = "https://shop.test/".into();
+        Vitals::new(report_all, first_hidden, None, "navigate", url, env)
+    }
+
+    const FCP_LCP: Observed = Observed {
+        fcp: true,
+        lcp: true,
+        inp: false,
+    };
+
+    #[test]
+    fn cls_of_an_agent_loaded_after_the_paint_is_reported_once_with_its_buffered_shifts() {
+        // reportAllChanges: the buffered paint comes before the buffered shifts; web-vitals reports
+        // CLS a task after FCP, by when the shifts are in: one report, 0.02, not 0 and then 0.02.
+        let env = Page { loading: false };
+        let mut v = page(true, f64::INFINITY, &env);
+        let mut out = Vec::new();
+        assert!(v.on_fcp(120.0, &env, &mut out));
+        v.on_shifts(vec![shift(0.02, 60.0)], false, &env, &mut out);
+        v.report_cls(&env, &mut out);
+        let got = reports(&out);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!((got[1].0.as_str(), got[1].1), ("cls", 0.02));
+    }
+
+    #[test]
+    fn a_page_hidden_at_load_and_restored_from_the_cache_reports_cls_from_the_restored_fcp() {
+        let env = Page { loading: false };
+        let mut v = page(false, 0.0, &env);
+        let mut out = Vec::new();
+        v.on_restore(5000.0, FCP_LCP, 0, &env, &mut out);
+        v.first_hidden = f64::INFINITY; // visible since the restore
+        assert!(v.after_restore_paint(16.0, &env, &mut out), "CLS started");
+        v.report_cls(&env, &mut out); // the task after: nothing changed, nothing to report
+        v.on_shifts(vec![shift(0.05, 5100.0)], true, &env, &mut out); // hidden
+        let got = reports(&out);
+        let cls: Vec<_> = got.iter().filter(|r| r.0 == "cls").collect();
+        assert_eq!(cls.len(), 1, "{got:?}");
+        assert_eq!(cls[0].1, 0.05);
+        assert_eq!(cls[0].2, BFCACHE);
+    }
+
+    #[test]
+    fn cls_started_by_a_paint_after_a_restore_is_a_back_forward_cache_metric() {
+        let env = Page { loading: false };
+        let mut v = page(false, 0.0, &env);
+        let mut out = Vec::new();
+        v.on_restore(5000.0, FCP_LCP, 0, &env, &mut out);
+        v.first_hidden = f64::INFINITY;
+        assert!(v.on_fcp(5010.0, &env, &mut out), "the first real paint");
+        assert!(!v.after_restore_paint(16.0, &env, &mut out));
+        v.on_shifts(Vec::new(), true, &env, &mut out);
+        let got = reports(&out);
+        assert!(got.iter().all(|r| r.2 == BFCACHE), "{got:?}");
+        assert!(got.iter().any(|r| r.0 == "cls"), "{got:?}");
+    }
+
+    #[test]
+    fn a_soft_navigation_on_a_page_hidden_until_then_starts_cls_and_ends_its_first_instance() {
+        let env = Page { loading: false };
+        let mut v = page(false, 0.0, &env);
+        let mut out = Vec::new();
+        v.on_shifts(vec![shift(0.01, 10.0)], false, &env, &mut out);
+        let nav = SoftNavigation {
+            interaction_id: 1,
+            url: "https://shop.test/b".into(),
+            start_time: 1000.0,
+            paint_time: 1040.0,
+            largest: None,
+        };
+        v.on_soft_navigation(nav, &env, &mut out);
+        v.on_shifts(vec![shift(0.03, 1100.0)], true, &env, &mut out);
+        let cls: Vec<_> = reports(&out).into_iter().filter(|r| r.0 == "cls").collect();
+        assert_eq!(cls.len(), 2, "{cls:?}");
+        assert_eq!((cls[0].1, cls[0].2.as_str()), (0.01, "navigate"));
+        assert_eq!(cls[0].3, "https://shop.test/");
+        assert_eq!((cls[1].1, cls[1].2.as_str()), (0.03, SOFT));
+        assert_eq!(cls[1].3, "https://shop.test/b");
+    }
+
+    #[test]
+    fn a_soft_navigations_image_lcp_is_split_from_the_navigations_start() {
+        let env = Page { loading: false };
+        let mut v = page(false, f64::INFINITY, &env);
+        let mut out = Vec::new();
+        let hero = "https://shop.test/hero.png";
+        v.on_resources(vec![Resource {
+            url: hero.into(),
+            timing: LcpResource {
+                request_start: 1100.0,
+                response_end: 1400.0,
+            },
+            start_time: 1090.0,
+        }]);
+        let mut img = paint(1600.0, "img#hero");
+        img.url = hero.into();
+        let nav = SoftNavigation {
+            interaction_id: 1,
+            url: "https://shop.test/p/2".into(),
+            start_time: 1000.0,
+            paint_time: 1500.0,
+            largest: Some(ContentfulPaint {
+                interaction_id: 1,
+                paint: img,
+            }),
+        };
+        v.on_soft_navigation(nav, &env, &mut out);
+        out.clear();
+        let id = v.lcp_to_finalize().unwrap();
+        assert!(v.finalize_lcp(&id, &env, &mut out));
+        let Some(Item::Measurement(m)) = out.first() else {
+            panic!("{out:?}")
+        };
+        let part = |k: &str| m.values.iter().find(|(key, _)| key == k).map(|(_, x)| *x);
+        assert_eq!(part("lcp"), Some(600.0));
+        assert_eq!(part("resource_load_delay"), Some(100.0));
+        assert_eq!(part("resource_load_duration"), Some(300.0));
+        assert_eq!(part("element_render_delay"), Some(200.0));
+        assert_eq!(part("time_to_first_byte"), None, "0, so not sent");
+    }
+
+    #[test]
+    fn a_route_whose_only_interaction_was_too_light_for_an_entry_reports_inp_8_at_the_next_route() {
+        let env = Page { loading: false };
+        let mut v = page(false, f64::INFINITY, &env);
+        let mut out = Vec::new();
+        let nav = |n: u64, url: &str| SoftNavigation {
+            interaction_id: n,
+            url: url.into(),
+            start_time: 1000.0 * n as f64,
+            paint_time: 1000.0 * n as f64 + 20.0,
+            largest: None,
+        };
+        v.on_soft_navigation(nav(1, "https://shop.test/a"), &env, &mut out);
+        v.on_soft_navigation_inp("https://shop.test/a", 1, &env, &mut out);
+        // The click that starts the second route is the first route's interaction.
+        v.on_soft_navigation(nav(2, "https://shop.test/b"), &env, &mut out);
+        v.on_soft_navigation_inp("https://shop.test/b", 2, &env, &mut out);
+        let inp: Vec<_> = reports(&out).into_iter().filter(|r| r.0 == "inp").collect();
+        assert_eq!(
+            inp,
+            vec![("inp".into(), 8.0, SOFT.into(), "https://shop.test/a".into())]
+        );
     }
 
     /// (metric, value, navigation_type, navigation_url) of each measurement.
