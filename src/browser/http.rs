@@ -82,25 +82,26 @@ impl Hooks {
         } else {
             String::new()
         };
-        let mut pending = self.pending.borrow_mut();
-        if pending.len() >= MAX_PENDING {
-            pending.remove(0);
+        // try_borrow_mut: RefCell::borrow_mut's panic would link core::fmt (issue 14).
+        if let Ok(mut pending) = self.pending.try_borrow_mut() {
+            if pending.len() >= MAX_PENDING {
+                pending.remove(0);
+            }
+            pending.push(Pending {
+                id,
+                request,
+                perf_start: performance_now(),
+            });
         }
-        pending.push(Pending {
-            id,
-            request,
-            perf_start: performance_now(),
-        });
         Some(header)
     }
 
     /// A status below 0 means the request never started: it is dropped without a span.
     fn end(&self, id: f64, status: f64, error: String) {
-        let found = {
-            let mut pending = self.pending.borrow_mut();
-            let i = pending.iter().position(|p| p.id == id);
-            i.map(|i| pending.swap_remove(i))
-        };
+        let found = self.pending.try_borrow_mut().ok().and_then(|mut pending| {
+            let i = pending.iter().position(|p| p.id == id)?;
+            Some(pending.swap_remove(i))
+        });
         let Some(p) = found else { return };
         if status < 0.0 {
             return;

@@ -64,7 +64,17 @@ pub fn split(batch: &js_sys::Array) -> (Vec<f64>, String) {
     let nums = batch
         .get(0)
         .dyn_into::<js_sys::Float64Array>()
-        .map(|a| a.to_vec())
+        .map(|a| {
+            // Float64Array::to_vec asserts the length it read twice (an assert_eq! links the
+            // core::fmt Debug machinery, issue 14): copy through a view of our own memory instead.
+            let mut out = alloc::vec![0.0; a.length() as usize];
+            // SAFETY: the view covers `out` exactly and is used at once: nothing allocates (and so
+            // nothing can grow the memory and detach the view) before `set` has filled it.
+            unsafe {
+                js_sys::Float64Array::view_mut_raw(out.as_mut_ptr(), out.len()).set(&a, 0);
+            }
+            out
+        })
         .unwrap_or_default();
     (nums, batch.get(1).as_string().unwrap_or_default())
 }

@@ -8,6 +8,7 @@ use crate::prelude::*;
 
 use super::json;
 use super::payload::{Event, Exception, Frame, StrMap};
+use super::text;
 
 /// What Faro writes for an unknown function name.
 pub const UNKNOWN_FUNCTION: &str = "?";
@@ -56,7 +57,7 @@ fn parse_v8(rest: &str) -> Option<Frame> {
     let (function, location) = match rest.strip_suffix(')').and_then(|r| {
         // The location is the last parenthesised group, which may itself hold parentheses (eval).
         let open = matching_open(r)?;
-        Some((r[..open].trim_end(), &r[open + 1..]))
+        Some((text::head(r, open).trim_end(), text::tail(r, open + 1)))
     }) {
         Some((f, loc)) if !f.is_empty() => (f, loc),
         _ => ("", rest),
@@ -92,9 +93,9 @@ fn eval_origin(s: &str) -> Option<Frame> {
     let mut best = None;
     let mut rest = s;
     while let Some(open) = rest.find('(') {
-        let inner = &rest[open + 1..];
+        let inner = text::tail(rest, open + 1);
         let end = inner.find([')', ',']).unwrap_or(inner.len());
-        let f = location_frame(&inner[..end]);
+        let f = location_frame(text::head(inner, end));
         if f.lineno > 0 {
             best = Some(f);
         }
@@ -111,19 +112,22 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
         return None;
     }
     let (function, location) = match line.find('@') {
-        Some(at) => (&line[..at], &line[at + 1..]),
+        Some(at) => (text::head(line, at), text::tail(line, at + 1)),
         None => ("", line),
     };
     // Firefox prefixes async frames with their cause: `async*fn`, `promise callback*fn`.
     let function = function.rsplit('*').next().unwrap_or(function);
     let frame = if let Some(eval_at) = super::text::find(location, " line ") {
         // `url line 3 > eval:1:5` or `… > Function:1:10`: the line of the calling script.
-        let (file, tail) = (&location[..eval_at], &location[eval_at + 6..]);
+        let (file, tail) = (
+            text::head(location, eval_at),
+            text::tail(location, eval_at + 6),
+        );
         let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
         Frame {
             function: String::new(),
             filename: file.into(),
-            lineno: super::json::parse_u64(&tail[..digits])
+            lineno: super::json::parse_u64(text::head(tail, digits))
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(0),
             colno: 0,

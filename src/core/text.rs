@@ -12,12 +12,28 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
     if n.len() > h.len() {
         return None;
     }
-    (0..=h.len() - n.len()).find(|&i| h[i..].starts_with(n))
+    (0..=h.len() - n.len()).find(|&i| h.get(i..).is_some_and(|t| t.starts_with(n)))
 }
 
 /// Whether `needle` is in `hay` (`str::contains` with a `&str`).
 pub fn contains(hay: &str, needle: &str) -> bool {
     find(hay, needle).is_some()
+}
+
+/// `&s[..i]` with no panic path (slicing a `str` at an index links core::fmt's panic messages,
+/// issue 14): all of `s` when `i` is past its end or inside a character.
+pub fn head(s: &str, i: usize) -> &str {
+    s.get(..i).unwrap_or(s)
+}
+
+/// `&s[i..]` with no panic path: empty when `i` is past the end or inside a character.
+pub fn tail(s: &str, i: usize) -> &str {
+    s.get(i..).unwrap_or("")
+}
+
+/// `&s[a..b]` with no panic path: empty when the range is not within `s` at character boundaries.
+pub fn mid(s: &str, a: usize, b: usize) -> &str {
+    s.get(a..b).unwrap_or("")
 }
 
 /// `str::split_once` with a `&str`.

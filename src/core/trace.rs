@@ -92,7 +92,9 @@ pub fn parse_traceparent(header: &str) -> Option<TraceParent> {
     if h.len() < 55 || !h.as_bytes()[..55].is_ascii() {
         return None;
     }
-    let (version, trace_id, parent_id, flags) = (&h[0..2], &h[3..35], &h[36..52], &h[53..55]);
+    let part = |a, b| super::text::mid(h, a, b);
+    let (version, trace_id, parent_id, flags) =
+        (part(0, 2), part(3, 35), part(36, 52), part(53, 55));
     let dashes = h.as_bytes()[2] == b'-' && h.as_bytes()[35] == b'-' && h.as_bytes()[52] == b'-';
     let tail_ok = match version {
         "00" => h.len() == 55,
@@ -156,8 +158,7 @@ pub fn url_under(target: &str, prefix: &str) -> bool {
 /// `url` without its query and fragment: what a `propagateTraceHeaderCorsUrls` RegExp is
 /// tested against, so an allowed URL inside another URL's query never matches.
 pub fn without_query(url: &str) -> &str {
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    &url[..end]
+    super::text::head(url, url.find(['?', '#']).unwrap_or(url.len()))
 }
 
 /// `url` made absolute against `base` for the forms a config URL takes (`https://…`,
@@ -167,7 +168,7 @@ pub fn absolute(base: &str, url: &str) -> String {
     else {
         return url.into();
     };
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let authority = super::text::head(rest, rest.find(['/', '?', '#']).unwrap_or(rest.len()));
     let mut out = String::from(scheme);
     if let Some(tail) = url.strip_prefix("//") {
         out.push_str("://");

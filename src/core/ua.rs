@@ -20,9 +20,9 @@ pub struct Agent {
 /// The version after `token/` (up to a space, `;` or `)`).
 fn version_after<'a>(ua: &'a str, token: &str) -> Option<&'a str> {
     let start = super::text::find(ua, token)? + token.len();
-    let rest = &ua[start..];
+    let rest = super::text::tail(ua, start);
     let end = rest.find([' ', ';', ')']).unwrap_or(rest.len());
-    Some(&rest[..end])
+    Some(super::text::head(rest, end))
 }
 
 /// Parses a user agent.

@@ -34,13 +34,15 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
         return None;
     }
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
+    let authority = super::text::head(rest, authority_end);
     // Drop userinfo: `user:pass@host`.
     let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let (host, port) = if let Some(end) = hostport.strip_prefix('[').and_then(|h| h.find(']')) {
         // [v6]:port
-        let host = &hostport[..end + 2];
-        let port = hostport[end + 2..].strip_prefix(':').and_then(port);
+        let host = super::text::head(hostport, end + 2);
+        let port = super::text::tail(hostport, end + 2)
+            .strip_prefix(':')
+            .and_then(port);
         (host, port)
     } else if let Some((h, p)) = hostport.rsplit_once(':') {
         (h, port(p))
@@ -54,7 +56,7 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
         "https" | "wss" => 443,
         _ => 80,
     };
-    let tail = &rest[authority_end..];
+    let tail = super::text::tail(rest, authority_end);
     let tail = tail.split('#').next().unwrap_or("");
     let (path, query) = match tail.split_once('?') {
         Some((p, q)) => (p, q),
