@@ -613,14 +613,7 @@ mod tests {
     #[test]
     fn cls_waits_for_fcp_then_counts_the_shifts_buffered_before_it() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(
-            true,
-            f64::INFINITY,
-            None,
-            "navigate",
-            "https://shop.test/".into(),
-            &env,
-        );
+        let mut v = page(true, f64::INFINITY, &env);
         let mut out = Vec::new();
         v.on_shifts(vec![shift(0.1, 10.0)], false, &env, &mut out);
         assert!(out.is_empty(), "no CLS before FCP");
@@ -639,14 +632,7 @@ mod tests {
     #[test]
     fn a_paint_after_the_page_was_hidden_reports_nothing() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(
-            false,
-            50.0,
-            None,
-            "navigate",
-            "https://shop.test/".into(),
-            &env,
-        );
+        let mut v = page(false, 50.0, &env);
         let mut out = Vec::new();
         assert!(!v.on_fcp(120.0, &env, &mut out));
         v.on_lcp(
@@ -664,14 +650,7 @@ mod tests {
     #[test]
     fn lcp_is_final_once_finalised_and_only_for_its_instance() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(
-            false,
-            f64::INFINITY,
-            None,
-            "navigate",
-            "https://shop.test/".into(),
-            &env,
-        );
+        let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
         let entry = |t| LcpEntry {
             start_time: t,
@@ -691,14 +670,7 @@ mod tests {
     #[test]
     fn a_restore_reports_ttfb_zero_and_restarts_the_paints() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(
-            false,
-            f64::INFINITY,
-            None,
-            "navigate",
-            "https://shop.test/".into(),
-            &env,
-        );
+        let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
         v.on_ttfb(
             NavTiming {
@@ -732,14 +704,7 @@ mod tests {
     #[test]
     fn interaction_ids_estimate_the_count_where_the_browser_has_none() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(
-            false,
-            f64::INFINITY,
-            None,
-            "navigate",
-            "https://shop.test/".into(),
-            &env,
-        );
+        let mut v = page(false, f64::INFINITY, &env);
         v.on_interaction_ids(&[0, 7, 21, 14]);
         assert_eq!(v.interaction_count(Some(9.0)), 9);
         assert_eq!(v.interaction_count(None), inp::estimate_count(7, 21));
@@ -924,14 +889,7 @@ mod tests {
     #[test]
     fn a_soft_navigation_finalises_the_page_metrics_and_starts_the_routes_own() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(
-            false,
-            f64::INFINITY,
-            None,
-            "navigate",
-            "https://shop.test/".into(),
-            &env,
-        );
+        let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
         v.on_ttfb(
             NavTiming {
@@ -1007,14 +965,7 @@ mod tests {
     #[test]
     fn a_soft_navigation_after_a_hidden_page_counts_its_paints_again() {
         let env = Page { loading: false };
-        let mut v = Vitals::new(
-            false,
-            50.0,
-            None,
-            "navigate",
-            "https://shop.test/".into(),
-            &env,
-        );
+        let mut v = page(false, 50.0, &env);
         let mut out = Vec::new();
         let nav = SoftNavigation {
             interaction_id: 1,
