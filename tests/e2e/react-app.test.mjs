@@ -56,6 +56,10 @@ test('the React example builds from the packed tarball and reports to the collec
     assert.equal(boundary.context.boundary, 'App');
     assert.match(boundary.context.componentStack, /\n\s+at \S+ \(http/, 'the component stack travels as context (minified names in a production build)');
     assert.equal(boundary.meta.view.name, 'about', 'the view follows the route');
+    assert.equal(new URL(boundary.meta.page.url).pathname, '/about', 'errors carry the route they happened on');
+    // The client-side route change is a soft navigation (Chromium): the route gets its own vitals.
+    const soft = await waitFor(() => collector.items('measurements').find((m) => m.type === 'web-vitals' && m.context.navigation_type === 'soft-navigation' && 'fcp' in m.values), { what: "the /about route's soft-navigation FCP" });
+    assert.equal(new URL(soft.context.navigation_url).pathname, '/about');
     assert.ok(sent.length > 0 && sent.every(Boolean), 'the API call carried a traceparent');
     const trace = sent[0].split('-')[1];
     await waitFor(() => collector.spans().some((s) => s.traceId === trace), { what: 'the API span' });
