@@ -30,7 +30,9 @@ async function stack(app, samplingRate) {
   const port = await freePort();
   const rules = join(ROOT, 'examples', 'grafana', 'rules', 'frontend-slo.yml');
   writeFileSync(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - '${rules}'\nscrape_configs:\n  - job_name: rum\n    static_configs:\n      - targets: ['${collector.origin.replace('http://', '')}']\n`);
-  const prom = spawn('/usr/bin/prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage'], { stdio: 'ignore' });
+  const prom = spawn('/usr/bin/prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let promLog = '';
+  prom.stderr.on('data', (d) => { promLog = (promLog + d).slice(-3000); });
   const traceparents = new Set();
   const api = (status) => (req, res) => {
     const tp = req.headers.traceparent;
@@ -59,14 +61,24 @@ async function stack(app, samplingRate) {
     return r?.status === 'success' ? r.data.result : null;
   };
   /** Waits until `q` gives one series whose value satisfies `ok`; returns the value. */
-  const value = (q, ok, what) => waitFor(async () => {
-    const r = await query(q);
-    const v = r && r.length ? Number(r[0].value[1]) : NaN;
-    return ok(v) ? v : null;
-  }, { timeout: 30000, what: `${what}: ${q}` });
+  const value = (q, ok, what) => {
+    let last = 'no answer from Prometheus';
+    return waitFor(async () => {
+      const r = await query(q);
+      if (r) last = JSON.stringify(r);
+      const v = r && r.length ? Number(r[0].value[1]) : NaN;
+      return ok(v) ? v : null;
+    }, { timeout: 30000, what: `${what}: ${q}` }).catch(async (e) => {
+      const series = (await collector.metrics().catch(() => '')).split('\n').filter((l) => l.startsWith('rum_')).join('\n');
+      const up = await fetch(`http://127.0.0.1:${port}/-/ready`).then((x) => x.status, (x) => String(x));
+      throw new Error(`${e.message}\nlast answer: ${last}\nPrometheus /-/ready: ${up}\nthe collector's rum_ series:\n${series}\nPrometheus' log (end):\n${promLog}`);
+    });
+  };
+  const apiSpans = () => collector.spans().filter((sp) => JSON.stringify(sp.attributes || []).includes('/api/')).length;
   /** One visit in a fresh session (a new browser context): the journey, `errors` exceptions. */
   const visit = async (errors) => {
     const s = await openPage(browser);
+    const spansBefore = apiSpans();
     try {
       await s.page.goto(`${site.origin}/`);
       await s.page.waitForFunction(() => window.ready);
@@ -74,9 +86,14 @@ async function stack(app, samplingRate) {
       assert.deepEqual(s.pageErrors, []);
       // The page stays open until its beacons have arrived: closing the context may cancel a
       // beacon still in flight, which a real tab being closed would not.
+      // Every beacon: both page views (the first went with the first batch and may arrive after
+      // the later ones), the exceptions, and the three fetch spans where the session was
+      // head-sampled (a session promoted by its error has no spans from before the error).
       const mine = (it) => it.meta.session.id === session.id;
-      await collector.waitForItems('events', (e) => mine(e) && e.name === 'page_view' && e.meta.page.url.endsWith('/cart'));
+      const views = await collector.waitForItems('events', (e) => mine(e) && e.name === 'page_view', { count: 2 });
+      assert.ok(views.some((e) => e.meta.page.url.endsWith('/cart')), 'the route change is a view');
       if (errors) await collector.waitForItems('exceptions', mine, { count: errors });
+      if (views[0].attributes.session_sampled === 'true') await waitFor(() => apiSpans() >= spansBefore + 3, { what: "the visit's three fetch spans" });
       return session;
     } finally {
       await s.close();
