@@ -599,6 +599,15 @@ const ROUTED = {
 };
 
 const softFcp = (p, path) => p.waitForFunction((path) => window.__wv.some((m) => m.navigationType === 'soft-navigation' && m.name === 'FCP' && new URL(m.navigationURL).pathname === path), path, { timeout: 5000 });
+/** Loads the routed page and clicks its first route: the soft navigation to /product/1. */
+async function toProductOne(p, origin) {
+  await p.goto(origin + '/');
+  await ready(p);
+  await p.waitForTimeout(400);
+  await p.click('#a');
+  await softFcp(p, '/product/1');
+}
+
 const soft = (list, path) => list.filter((m) => m.context.navigation_type === 'soft-navigation' && new URL(m.context.navigation_url).pathname === path);
 
 test('two route changes, an image LCP on the second: each route its own metrics, through the collector by route', async () => {
@@ -606,11 +615,7 @@ test('two route changes, an image LCP on the second: each route its own metrics,
     pages: { '/': { html: (u) => page(u, ROUTED) } },
     expect: ['FCP', 'LCP', 'TTFB', 'CLS'],
     drive: async (p, origin) => {
-      await p.goto(origin + '/');
-      await ready(p);
-      await p.waitForTimeout(400);
-      await p.click('#a');
-      await softFcp(p, '/product/1');
+      await toProductOne(p, origin);
       await p.waitForTimeout(300);
       await p.click('#b');
       await softFcp(p, '/product/2');
@@ -640,11 +645,7 @@ test('interactions and a layout shift after a route change belong to the route',
     pages: { '/': { html: (u) => page(u, ROUTED) } },
     expect: ['FCP', 'LCP', 'TTFB', 'CLS', 'INP'],
     drive: async (p, origin) => {
-      await p.goto(origin + '/');
-      await ready(p);
-      await p.waitForTimeout(400);
-      await p.click('#a');
-      await softFcp(p, '/product/1');
+      await toProductOne(p, origin);
       // A shift 700 ms after the click (not "recent input"), then a slow and a light tap.
       await p.evaluate(() => new Promise((r) => setTimeout(() => { document.getElementById('gap').style.height = '80px'; r(); }, 700)));
       await p.waitForTimeout(300);
@@ -669,11 +670,7 @@ test('a history.back() that repaints is measured as web-vitals measures it', asy
     pages: { '/': { html: (u) => page(u, ROUTED) } },
     expect: ['FCP', 'LCP', 'TTFB', 'CLS'],
     drive: async (p, origin) => {
-      await p.goto(origin + '/');
-      await ready(p);
-      await p.waitForTimeout(400);
-      await p.click('#a');
-      await softFcp(p, '/product/1');
+      await toProductOne(p, origin);
       await p.waitForTimeout(300);
       await p.click('#back');
       await p.waitForFunction(() => location.pathname === '/' && document.getElementById('p0'));
