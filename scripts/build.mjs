@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 // Builds pkg/, the npm package users install: wasm-pack's `--target web` output plus pkg-template/,
 // then shrinks what ships (the readable sources stay in js/ and pkg-template/):
+//   0. scripts/prune-table.mjs points the function-table slots nothing can call at one `unreachable`
+//      stub (slot numbers unchanged), so that wasm-opt removes the code only the table kept alive;
 //   1. wasm-opt (scripts/wasm-opt.mjs) strips names and producers and minifies the import and export
 //      names; the glue's import object and its `wasm.*` uses are renamed to match;
 //   2. esbuild minifies every .js under pkg/ (glue, entry module, snippets/) as a bundler would, keeping
 //      the exports and the `import.meta.url` lookups.
 // wasm-bindgen's output before wasm-opt is kept in target/wasm-rum-bindgen.wasm (names included), the
 // minification mapping in target/wasm-rum-boundary.json.
-// `--dev` skips both (and builds with std, for readable panics); `--no-minify` optimises the wasm but keeps the names on the boundary and the JS readable.
+// `--dev` skips all three (and builds with std, for readable panics); `--no-minify` optimises the wasm but keeps the names on the boundary and the JS readable.
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync, rmSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { join, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
+import { pruneTable } from './prune-table.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -34,6 +37,8 @@ if (!dev) {
   mkdirSync(join(root, 'target'), { recursive: true });
   cpSync(wasm, join(root, 'target', 'wasm-rum-bindgen.wasm'));
   rmSync(boundary, { force: true });
+  // Before wasm-opt: it needs the names, and wasm-opt then drops what the stubbed slots freed.
+  pruneTable(wasm, { tiny: true });
   wasmOpt([...OPTIMISE, '--strip-producers', wasm, '-o', wasm]);
   if (minify) {
     // Import and export names minified (all imports move to module "a"), in a run of its own: --converge

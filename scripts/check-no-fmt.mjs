@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Fails when the agent's wasm carries core::fmt or panic-formatting code (each pulls in several KB).
 // Reads the function names of the wasm built with names: wasm-bindgen's output, which
-// `node scripts/build.mjs` keeps in target/wasm-rum-bindgen.wasm, optimised as the shipped wasm is
-// (scripts/wasm-opt.mjs) but with its names kept, into target/wasm-rum-named.wasm (for twiggy too).
+// `node scripts/build.mjs` keeps in target/wasm-rum-bindgen.wasm, pruned (scripts/prune-table.mjs) and
+// optimised (scripts/wasm-opt.mjs) as the shipped wasm is but with its names kept, into target/wasm-rum-named.wasm (for twiggy too).
 // Or give a wasm with a name section to read as it is.
 //   node scripts/check-no-fmt.mjs [file.wasm] [--list]
 import { readFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
+import { pruneTable } from './prune-table.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -30,7 +31,11 @@ if (!existsSync(given ?? bindgen)) {
   console.log('no-fmt check: 0 passed, 1 failed');
   process.exit(1);
 }
-if (!given) wasmOpt([...OPTIMISE, '--debuginfo', bindgen, '-o', file]);
+if (!given) {
+  // The bindgen copy comes from a release build, which is the `tiny` one.
+  pruneTable(bindgen, { tiny: true, out: file, log: () => {} });
+  wasmOpt([...OPTIMISE, '--debuginfo', file, '-o', file]);
+}
 
 /** The function names of a wasm module's `name` custom section (subsection 1), in index order. */
 function functionNames(bytes) {
