@@ -11,6 +11,8 @@ const only = process.argv.slice(2);
 const stages = [
   ['bootstrap', 'bash', ['scripts/bootstrap']],
   ['cargo fmt --check', 'cargo', ['fmt', '--all', '--check']],
+  // src/'s import graph acyclic, no function over 80 lines, core/ free of web-sys (issue 14).
+  ['structure check', 'node', ['scripts/check-structure.mjs']],
   // Debian's prometheus package (scripts/bootstrap) ships promtool; missing, the stage fails.
   ['promtool check rules', 'promtool', ['check', 'rules', 'examples/grafana/rules/frontend-slo.yml']],
   ['promtool test rules', 'promtool', ['test', 'rules', 'examples/grafana/rules/frontend-slo.test.yml']],
@@ -20,6 +22,8 @@ const stages = [
   ['build collector and demo-api', 'cargo', ['build', '--workspace', '--bins']],
   ['build pkg/', 'node', ['scripts/build.mjs']],
   ['size check', 'node', ['scripts/size-check.mjs']],
+  // The wasm built with names (target/, from the build above) has no core::fmt code (issue 14).
+  ['no core::fmt in the wasm', 'node', ['scripts/check-no-fmt.mjs']],
   ['wasm-pack test --headless --chrome', 'wasm-pack', ['test', '--headless', '--chrome', '--mode', 'no-install', '--', '-p', 'wasm-rum']],
   ['end-to-end tests', 'node', ['--test', '--test-concurrency=1', 'tests/e2e/']],
   ['demo check (npm run demo, quiet)', 'node', ['scripts/demo.mjs', '--check']],

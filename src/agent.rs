@@ -5,7 +5,7 @@ use crate::browser::Local;
 use crate::prelude::*;
 
 use crate::browser::bindings::{console_debug, console_warn, date_now, performance_now, Host};
-use crate::browser::listener::{Listener, Timeout};
+use crate::browser::callback::{Listener, Timeout};
 use crate::browser::meta;
 use crate::browser::storage::{self, Store};
 use crate::browser::transport::{self, Answers, Post};
@@ -13,9 +13,9 @@ use crate::config::{Config, Transport};
 use crate::core::batch::{self, Batch, Flush};
 use crate::core::debug::{self, Tally};
 use crate::core::outbox::{self, Answer, DropReason, Outbox, Route};
-use crate::core::payload::{self, App, Encoded, Item, Meta, User};
 use crate::core::session::{self, Admit, ErrorBuffer, Session};
-use core::any::Any;
+use crate::core::wire::{self, App, Encoded, Item, Meta, User};
+use crate::core::{Feature, Sink, SinkRef};
 use core::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -52,11 +52,36 @@ pub struct Agent {
     /// `performance.now()` at start, for the first send's delay.
     started: f64,
     _listeners: Vec<Listener>,
-    /// Guards of installed features (observers, wrappers, listeners): dropped on shutdown.
-    pub features: Vec<Box<dyn Any>>,
 }
 
 static AGENT: Local<RefCell<Option<Agent>>> = Local(RefCell::new(None));
+
+/// The installed features (observers, wrappers, listeners), beside the agent rather than in it:
+/// their `before_flush` pushes into the agent. Dropped on shutdown.
+static FEATURES: Local<RefCell<Vec<Box<dyn Feature>>>> = Local(RefCell::new(Vec::new()));
+
+/// The sink every feature is handed: the running agent.
+struct AgentSink;
+
+impl Sink for AgentSink {
+    fn push(&self, item: Item) {
+        push(item);
+    }
+    fn flush(&self) {
+        flush();
+    }
+    fn note_drop(&self, reason: usize, count: u64) {
+        with(|a| a.note_drop(reason, count));
+    }
+    fn sampled(&self) -> Option<bool> {
+        with(|a| (!a.paused).then_some(a.session.sampled)).flatten()
+    }
+    fn session_id(&self) -> String {
+        with(|a| a.session.id.clone()).unwrap_or_default()
+    }
+}
+
+static SINK: AgentSink = AgentSink;
 
 /// Runs `f` on the agent if it is running and not already borrowed (a re-entrant call, say
 /// from a listener fired by our own work, is skipped rather than trapping).
@@ -97,7 +122,14 @@ pub fn flush_leaving() {
 }
 
 fn flush_with(leaving: bool) {
-    crate::browser::errors::before_flush();
+    // What features hold back (the folded error) goes into this flush.
+    FEATURES.with(|f| {
+        if let Ok(features) = f.try_borrow() {
+            for feature in features.iter() {
+                feature.before_flush();
+            }
+        }
+    });
     let leaving = leaving || transport::page_hidden();
     if let Some(Some(out)) = with(|a| a.take_outgoing(leaving)) {
         send(out, leaving);
@@ -157,68 +189,11 @@ pub fn resend_kept() {
 
 /// Starts the agent; the caller has validated `config`.
 pub fn start(config: Config, host: Host) -> Result<(), String> {
-    crate::browser::listener::set_guard(Some(host.clone()));
+    crate::browser::callback::set_guard(Some(host.clone()));
     let now = date_now();
-    let store = if config.session_tracking.persistent {
-        Store::Local
-    } else {
-        Store::Session
-    };
-    let st = &config.session_tracking;
-    let stored = storage::get(store, SESSION_KEY);
-    let (session, new_session) = session::resume_or_start(
-        stored.as_deref(),
-        now,
-        st.sampling_rate,
-        st.inactivity_timeout,
-        st.max_session_duration,
-    );
-    if !config.paused {
-        // Consent: a paused agent writes nothing, the session included.
-        storage::set(store, SESSION_KEY, &session.encode());
-    }
-    let app = App {
-        name: config.app.name.clone(),
-        version: config.app.version.clone(),
-        environment: config.app.environment.clone(),
-        namespace: config.app.namespace.clone(),
-        release: config.app.release.clone(),
-    };
-    let meta = Meta {
-        sdk_version: VERSION.into(),
-        app: app.clone(),
-        session_id: session.id.clone(),
-        session_attributes: vec![("isSampled".into(), bool_str(session.sampled).into())],
-        page_url: crate::core::url::redact(&meta::page_url(), &config.redact.query_params),
-        page_id: crate::core::rand::alnum_id(10),
-        browser: meta::browser(),
-        view: "default".into(),
-        user: config.user.as_ref().map(user_from_config),
-    };
-    let resource_json = payload::encode_resource(&app, &session.id);
-    let mut listeners = Vec::new();
-    if let Some(w) = web_sys::window() {
-        if let Some(doc) = w.document() {
-            // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
-            listeners.extend(Listener::new(
-                doc.unchecked_ref(),
-                "visibilitychange",
-                false,
-                move |_| {
-                    if crate::browser::lifecycle::is_hidden() {
-                        flush_leaving();
-                    }
-                },
-            ));
-            // A frozen page (Chrome's page lifecycle) may be discarded without `pagehide`.
-            listeners.extend(Listener::new(doc.unchecked_ref(), "freeze", false, |_| {
-                flush_leaving()
-            }));
-        }
-        listeners.extend(Listener::new(w.unchecked_ref(), "pagehide", true, |_| {
-            flush_leaving()
-        }));
-    }
+    let (session, new_session) = resume_session(&config, now);
+    let meta = page_meta(&config, &session);
+    let resource_json = wire::encode_resource(&meta.app, &session.id);
     let config_debug = config.debug;
     let agent = Agent {
         held: ErrorBuffer::new(config.session_tracking.error_buffer as usize),
@@ -239,8 +214,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         warned_before_send: false,
         debug: config_debug.then(Tally::default),
         started: performance_now(),
-        _listeners: listeners,
-        features: Vec::new(),
+        _listeners: leave_listeners(),
     };
     AGENT.with(|a| match a.try_borrow_mut() {
         Ok(mut slot) => {
@@ -260,7 +234,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     resend_kept();
     // Features install after the agent is in place, since their callbacks push into it.
     let features = install_features();
-    with(|a| a.features = features);
+    FEATURES.with(|f| f.try_borrow_mut().map(|mut f| *f = features).ok());
     // The counts of the SLOs: the session if it starts here, and this view (sent with the first
     // batch whether or not the page ever loads).
     let navigation_type = crate::browser::vitals::page_navigation_type();
@@ -275,16 +249,96 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
     Ok(())
 }
 
+/// Where the session is kept.
+fn session_store(config: &Config) -> Store {
+    if config.session_tracking.persistent {
+        Store::Local
+    } else {
+        Store::Session
+    }
+}
+
+/// The stored session if it is still current, else a new one (true); stored unless paused.
+fn resume_session(config: &Config, now: f64) -> (Session, bool) {
+    let store = session_store(config);
+    let st = &config.session_tracking;
+    let stored = storage::get(store, SESSION_KEY);
+    let (session, new_session) = session::resume_or_start(
+        stored.as_deref(),
+        now,
+        st.sampling_rate,
+        st.inactivity_timeout,
+        st.max_session_duration,
+    );
+    if !config.paused {
+        // Consent: a paused agent writes nothing, the session included.
+        storage::set(store, SESSION_KEY, &session.encode());
+    }
+    (session, new_session)
+}
+
+/// The page's `meta`: app, session, page URL (redacted) and id, browser, user.
+fn page_meta(config: &Config, session: &Session) -> Meta {
+    let app = App {
+        name: config.app.name.clone(),
+        version: config.app.version.clone(),
+        environment: config.app.environment.clone(),
+        namespace: config.app.namespace.clone(),
+        release: config.app.release.clone(),
+    };
+    Meta {
+        sdk_version: VERSION.into(),
+        app,
+        session_id: session.id.clone(),
+        session_attributes: vec![("isSampled".into(), bool_str(session.sampled).into())],
+        page_url: crate::core::url::redact(&meta::page_url(), &config.redact.query_params),
+        page_id: crate::core::rand::alnum_id(10),
+        browser: meta::browser(),
+        view: "default".into(),
+        user: config.user.as_ref().map(user_from_config),
+    }
+}
+
+/// The listeners that send what is queued as the page is hidden, frozen or left.
+fn leave_listeners() -> Vec<Listener> {
+    let mut listeners = Vec::new();
+    if let Some(w) = web_sys::window() {
+        if let Some(doc) = w.document() {
+            // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
+            listeners.extend(Listener::new(
+                doc.unchecked_ref(),
+                "visibilitychange",
+                false,
+                |_| {
+                    if crate::browser::lifecycle::is_hidden() {
+                        flush_leaving();
+                    }
+                },
+            ));
+            // A frozen page (Chrome's page lifecycle) may be discarded without `pagehide`.
+            listeners.extend(Listener::new(doc.unchecked_ref(), "freeze", false, |_| {
+                flush_leaving()
+            }));
+        }
+        listeners.extend(Listener::new(w.unchecked_ref(), "pagehide", true, |_| {
+            flush_leaving()
+        }));
+    }
+    listeners
+}
+
 /// Installs each feature's listeners, observers and wrappers; each returns a guard that
 /// uninstalls it when dropped. One line per feature.
-fn install_features() -> Vec<Box<dyn Any>> {
+fn install_features() -> Vec<Box<dyn Feature>> {
     let Some(Some((config, host))) = with(|a| Some((a.config.clone(), a.host.clone()))) else {
         return Vec::new();
     };
-    let mut features: Vec<Box<dyn Any>> = Vec::new();
-    features.extend(crate::browser::tracing::install(&config, &host));
-    features.extend(crate::browser::vitals::install(&config));
-    features.extend(crate::browser::errors::install(&config, &host));
+    let sink: SinkRef = &SINK;
+    let mut features = Vec::new();
+    features.extend(crate::browser::tracing::install(&config, &host, sink));
+    features.extend(crate::browser::vitals::install(&config, sink));
+    features.extend(crate::browser::errors::install(&config, &host, sink));
+    features.extend(crate::browser::console::install(&config, &host, sink));
     features
 }
 
@@ -293,6 +347,8 @@ pub fn shutdown() {
     flush();
     let agent = AGENT.with(|a| a.try_borrow_mut().ok().and_then(|mut s| s.take()));
     drop(agent);
+    let features = FEATURES.with(|f| f.try_borrow_mut().map(|mut f| core::mem::take(&mut *f)));
+    drop(features);
 }
 
 fn bool_str(b: bool) -> &'static str {
@@ -324,13 +380,13 @@ impl Agent {
             return false;
         }
         self.touch_session();
-        let mut encoded = payload::encode(item);
+        let mut encoded = wire::encode(item);
         if !self.apply_before_send(&mut encoded) {
             self.note_drop(debug::BEFORE_SEND, 1);
             return false;
         }
         if encoded.oversize() {
-            // Shrunk to fit `payload::MAX_ITEM_BYTES` (entries dropped), or dropped as too large.
+            // Shrunk to fit `wire::MAX_ITEM_BYTES` (entries dropped), or dropped as too large.
             self.count_drop(DropReason::Oversize, 1);
             if encoded.too_large() {
                 return false;
@@ -393,7 +449,7 @@ impl Agent {
 
     /// A `page_view` or `session_start` event for the current session.
     fn count_event(&self, name: &str, navigation_type: Option<&str>) -> Item {
-        Item::Event(payload::Event {
+        Item::Event(wire::Event {
             name: name.into(),
             domain: "browser".into(),
             attributes: session::count_attributes(
@@ -449,12 +505,11 @@ impl Agent {
 
     fn store_session(&mut self) {
         self.session_written = date_now();
-        let store = if self.config.session_tracking.persistent {
-            Store::Local
-        } else {
-            Store::Session
-        };
-        storage::set(store, SESSION_KEY, &self.session.encode());
+        storage::set(
+            session_store(&self.config),
+            SESSION_KEY,
+            &self.session.encode(),
+        );
     }
 
     /// Starts a new session (the collector said the current one is invalid).
@@ -479,7 +534,7 @@ impl Agent {
     fn debug_session(&self) {
         let rate = self.config.session_tracking.sampling_rate;
         let mut r = String::new();
-        crate::core::json::push_f64(&mut r, rate);
+        crate::core::wire::json::push_f64(&mut r, rate);
         let held = if self.session.sampled {
             "sampled"
         } else {
@@ -510,7 +565,7 @@ impl Agent {
         self.meta.session_attributes =
             vec![("isSampled".into(), bool_str(self.session.sampled).into())];
         self.meta_json = None;
-        self.resource_json = payload::encode_resource(&self.meta.app, &self.session.id);
+        self.resource_json = wire::encode_resource(&self.meta.app, &self.session.id);
         self.store_session();
     }
 
@@ -525,7 +580,7 @@ impl Agent {
             t.sealed(&items);
         }
         if self.meta_json.is_none() {
-            self.meta_json = Some(payload::encode_meta(&self.meta));
+            self.meta_json = Some(wire::encode_meta(&self.meta));
         }
         let meta_json = self.meta_json.as_deref().unwrap_or("{}");
         self.sealed.extend(batch::bodies(
@@ -708,8 +763,8 @@ impl Agent {
         let mut flush_now = false;
         for (reason, n) in self.outbox.drops.take() {
             let mut count = String::new();
-            crate::core::json::push_u64(&mut count, n);
-            flush_now |= self.push(Item::Event(payload::Event {
+            crate::core::wire::json::push_u64(&mut count, n);
+            flush_now |= self.push(Item::Event(wire::Event {
                 name: outbox::DROPPED_EVENT.into(),
                 domain: String::new(),
                 attributes: vec![
@@ -781,6 +836,6 @@ impl Agent {
 
 /// A JS value to a string map, for `context` and `attributes` (the entry module already made
 /// every value a string; anything else is skipped).
-pub fn str_map(v: &JsValue) -> payload::StrMap {
+pub fn str_map(v: &JsValue) -> wire::StrMap {
     crate::browser::config_js::string_entries(v)
 }

@@ -49,7 +49,7 @@ mod api {
     use crate::browser::bindings::{date_now, Host};
     use crate::config;
     use crate::core::errors::RawError;
-    use crate::core::payload::{Event, Item, Log, Measurement, User};
+    use crate::core::wire::{Event, Item, Log, Measurement, User};
     use crate::prelude::*;
     use wasm_bindgen::prelude::*;
 

@@ -2,28 +2,35 @@
 #![cfg(target_arch = "wasm32")]
 
 use std::cell::Cell;
-use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use wasm_rum::browser::listener::Listener;
+use wasm_rum::browser::callback::Listener;
 use wasm_rum::browser::storage::{self, Store};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+thread_local! {
+    static HITS: Cell<u32> = const { Cell::new(0) };
+}
 
 #[wasm_bindgen_test]
 fn a_dropped_listener_no_longer_fires() {
     let window = web_sys::window().unwrap();
     let target: &web_sys::EventTarget = window.unchecked_ref();
-    let hits = Rc::new(Cell::new(0));
-    let h = hits.clone();
-    let listener =
-        Listener::new(target, "wasm-rum-test", false, move |_| h.set(h.get() + 1)).unwrap();
+    let listener = Listener::new(target, "wasm-rum-test", false, |_| {
+        HITS.with(|h| h.set(h.get() + 1))
+    })
+    .unwrap();
     let ev = web_sys::Event::new("wasm-rum-test").unwrap();
     target.dispatch_event(&ev).unwrap();
-    assert_eq!(hits.get(), 1);
+    assert_eq!(HITS.with(Cell::get), 1);
     drop(listener);
     target.dispatch_event(&ev).unwrap();
-    assert_eq!(hits.get(), 1, "the listener was removed when dropped");
+    assert_eq!(
+        HITS.with(Cell::get),
+        1,
+        "the listener was removed when dropped"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -7,10 +7,9 @@ use crate::prelude::*;
 
 use super::bindings::{date_now, Host};
 use super::errors;
-use crate::agent;
 use crate::config::Config;
-use crate::core::payload::{Item, Log};
-use core::any::Any;
+use crate::core::wire::{Item, Log};
+use crate::core::{Feature, SinkRef};
 use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -24,6 +23,8 @@ struct Installed {
     _callback: Closure<dyn Fn(String, Array)>,
 }
 
+impl Feature for Installed {}
+
 impl Drop for Installed {
     fn drop(&mut self) {
         for f in &self.restore {
@@ -32,12 +33,14 @@ impl Drop for Installed {
     }
 }
 
-/// Wraps the console methods of every level not in `captureConsoleDisabledLevels`.
-pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
+/// Wraps the console methods of every level not in `captureConsoleDisabledLevels`; logs go to
+/// `sink`, `console.error` with an `Error` through [`errors::report`].
+pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Feature>> {
     if !config.capture_console {
         return None;
     }
-    let callback = Closure::<dyn Fn(String, Array)>::new(on_console);
+    let callback =
+        Closure::<dyn Fn(String, Array)>::new(move |level, args| on_console(sink, level, args));
     let mut restore = Vec::new();
     for level in LEVELS {
         if config
@@ -59,7 +62,7 @@ pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
     }))
 }
 
-fn on_console(level: String, args: Array) {
+fn on_console(sink: SinkRef, level: String, args: Array) {
     if level == "error" {
         if let Some(error) = args.iter().find(errors::is_error) {
             let mut raw = errors::describe(&error, "Error");
@@ -70,7 +73,7 @@ fn on_console(level: String, args: Array) {
             return;
         }
     }
-    agent::push(Item::Log(Log {
+    sink.push(Item::Log(Log {
         message: message(&args),
         level,
         context: Vec::new(),

@@ -6,19 +6,19 @@ use crate::browser::Local;
 use crate::prelude::*;
 
 use super::bindings::{date_now, Host};
-use super::listener::{Listener, Timeout};
-use crate::agent;
+use super::callback::{Listener, Timeout};
 use crate::config::Config;
 use crate::core::errors::{self, Errors, Offer, RawError};
-use crate::core::json;
-use crate::core::payload::{Frame, Item};
-use core::any::Any;
+use crate::core::wire::json;
+use crate::core::wire::{Frame, Item};
+use crate::core::{Feature, SinkRef};
 use core::cell::RefCell;
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What the feature holds while installed.
 struct State {
+    sink: SinkRef,
     errors: Errors,
     ignore: Vec<String>,
     host: Host,
@@ -40,7 +40,23 @@ fn with<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
 /// Owns the listeners; dropping it uninstalls the feature.
 struct Installed {
     _listeners: Vec<Listener>,
-    _console: Option<Box<dyn Any>>,
+}
+
+impl Feature for Installed {
+    /// Before the agent takes the batch: the held error goes out, and when the page is hidden
+    /// (it may be leaving) so does the dropped count.
+    fn before_flush(&self) {
+        let held = with(|s| {
+            s.flush_timer = None;
+            (s.sink, s.errors.release())
+        });
+        if let Some((sink, Some(ex))) = held {
+            sink.push(Item::Exception(ex));
+        }
+        if super::lifecycle::is_hidden() {
+            report_dropped();
+        }
+    }
 }
 
 impl Drop for Installed {
@@ -53,10 +69,10 @@ impl Drop for Installed {
     }
 }
 
-/// Listens for `error` and `unhandledrejection` on `window`, and captures the console when
-/// `captureConsole` is on.
-pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
+/// Listens for `error` and `unhandledrejection` on `window`; errors go to `sink`.
+pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Feature>> {
     let state = State {
+        sink,
         errors: Errors::new(config.errors.max_per_minute),
         ignore: config.ignore_errors.clone(),
         host: host.clone(),
@@ -79,7 +95,6 @@ pub fn install(config: &Config, host: &Host) -> Option<Box<dyn Any>> {
     }
     Some(Box::new(Installed {
         _listeners: listeners,
-        _console: super::console::install(config, host),
     }))
 }
 
@@ -201,15 +216,19 @@ pub fn report(mut raw: RawError) {
     if raw.timestamp <= 0.0 {
         raw.timestamp = now;
     }
-    let Some((ignored, host)) = with(|s| {
+    let Some((sink, ignored, host)) = with(|s| {
         let ignored = errors::is_ignored(&raw.value, &s.ignore);
-        (ignored, (s.regexps && !ignored).then(|| s.host.clone()))
+        (
+            s.sink,
+            ignored,
+            (s.regexps && !ignored).then(|| s.host.clone()),
+        )
     }) else {
         return;
     };
     // RegExps are tested on the JS side, outside our borrow.
     if ignored || host.is_some_and(|h| h.test("ignoreErrors", &raw.value)) {
-        agent::with(|a| a.note_drop(crate::core::debug::IGNORE_ERRORS, 1));
+        sink.note_drop(crate::core::debug::IGNORE_ERRORS, 1);
         return;
     }
     let mut limited = false;
@@ -218,7 +237,7 @@ pub fn report(mut raw: RawError) {
         limited = offer == Offer::Dropped;
         match offer {
             Offer::Held if s.flush_timer.is_none() => {
-                s.flush_timer = Some(Timeout::new(s.flush_delay, agent::flush));
+                s.flush_timer = Some(Timeout::new(s.flush_delay, flush_when_due));
             }
             Offer::Dropped if s.dropped_timer.is_none() => {
                 let wait = (s.errors.window_end() - now).max(0.0);
@@ -230,10 +249,17 @@ pub fn report(mut raw: RawError) {
     })
     .flatten();
     if limited {
-        agent::with(|a| a.note_drop(crate::core::debug::ERROR_LIMIT, 1));
+        sink.note_drop(crate::core::debug::ERROR_LIMIT, 1);
     }
     if let Some(ex) = previous {
-        agent::push(Item::Exception(ex));
+        sink.push(Item::Exception(ex));
+    }
+}
+
+/// The held error's timer: a flush takes it (`before_flush`).
+fn flush_when_due() {
+    if let Some(sink) = with(|s| s.sink) {
+        sink.flush();
     }
 }
 
@@ -241,34 +267,17 @@ pub fn report(mut raw: RawError) {
 fn report_dropped_when_due() {
     let event = with(|s| {
         s.dropped_timer = None;
-        s.errors.dropped_report(date_now())
-    })
-    .flatten();
-    if let Some(ev) = event {
-        agent::push(Item::Event(ev));
+        (s.sink, s.errors.dropped_report(date_now()))
+    });
+    if let Some((sink, Some(ev))) = event {
+        sink.push(Item::Event(ev));
     }
 }
 
 /// Reports the dropped count now (an explicit `flush()`, the page being hidden).
 pub fn report_dropped() {
-    let event = with(|s| s.errors.dropped_report(date_now())).flatten();
-    if let Some(ev) = event {
-        agent::push(Item::Event(ev));
-    }
-}
-
-/// Called by `agent::flush` before it takes the batch: the held error goes out, and when the
-/// page is hidden (it may be leaving) so does the dropped count.
-pub fn before_flush() {
-    let held = with(|s| {
-        s.flush_timer = None;
-        s.errors.release()
-    })
-    .flatten();
-    if let Some(ex) = held {
-        agent::push(Item::Exception(ex));
-    }
-    if super::lifecycle::is_hidden() {
-        report_dropped();
+    let event = with(|s| (s.sink, s.errors.dropped_report(date_now())));
+    if let Some((sink, Some(ev))) = event {
+        sink.push(Item::Event(ev));
     }
 }

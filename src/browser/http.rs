@@ -4,10 +4,10 @@
 use crate::prelude::*;
 
 use super::bindings::{date_now, http_patch_install, http_patch_uninstall, performance_now, Host};
-use crate::agent;
 use crate::config::Config;
-use crate::core::payload::Item;
 use crate::core::trace::{self, Decision, Outcome, Request, Rules};
+use crate::core::wire::Item;
+use crate::core::SinkRef;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -24,6 +24,9 @@ struct Pending {
 }
 
 struct Hooks {
+    sink: SinkRef,
+    /// `config.debug`: requests left alone by `ignoreUrls` are counted.
+    debug: bool,
     rules: Rules,
     /// The config's `redact.queryParams`.
     redact: Vec<String>,
@@ -59,14 +62,14 @@ impl Hooks {
         url: &str,
         page_header: Option<&str>,
     ) -> Option<String> {
-        let sampled = agent::with(|a| (!a.is_paused()).then(|| a.session().1)).flatten()?;
+        let sampled = self.sink.sampled()?;
         let regex =
             |list: &str, value: &str| self.regexps.as_ref().is_some_and(|h| h.test(list, value));
         let decision = self.rules.decide(url, &regex);
         if decision == Decision::Ignore {
             // With `debug`, requests left alone by `ignoreUrls` (not the collector's own) are told.
-            if agent::with(|a| a.config.debug) == Some(true) && self.rules.ignored(url, &regex) {
-                agent::with(|a| a.note_drop(crate::core::debug::IGNORE_URLS, 1));
+            if self.debug && self.rules.ignored(url, &regex) {
+                self.sink.note_drop(crate::core::debug::IGNORE_URLS, 1);
             }
             return None;
         }
@@ -111,9 +114,9 @@ impl Hooks {
             status: status as u16,
             error,
         };
-        let session = agent::with(|a| a.session().0.to_string()).unwrap_or_default();
+        let session = self.sink.session_id();
         // Pushed outside every borrow: a full batch flushes through `fetch`, i.e. through us.
-        agent::push(Item::Span(trace::client_span(
+        self.sink.push(Item::Span(trace::client_span(
             p.request,
             &outcome,
             &session,
@@ -122,11 +125,13 @@ impl Hooks {
     }
 }
 
-/// Wraps `fetch` and `XMLHttpRequest`; `None` when they were already wrapped or the page
-/// refused.
-pub fn install(config: &Config, host: &Host) -> Option<HttpGuard> {
+/// Wraps `fetch` and `XMLHttpRequest`, spans to `sink`; `None` when they were already wrapped
+/// or the page refused.
+pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<HttpGuard> {
     let page_url = super::meta::page_url();
     let hooks = Rc::new(Hooks {
+        sink,
+        debug: config.debug,
         rules: Rules {
             collector_url: trace::absolute(&page_url, &config.url),
             page_url,

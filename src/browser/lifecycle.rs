@@ -7,8 +7,8 @@ use super::bindings::{
     add_global_listener, remove_global_listener, request_animation_frame, request_idle_callback,
     set_timeout,
 };
+use super::callback::once_js;
 use super::js::{flag, get};
-use super::listener::once_js;
 use crate::core::vitals::entries::Flat;
 use alloc::rc::Rc;
 use core::cell::RefCell;
@@ -46,13 +46,12 @@ pub fn loading() -> bool {
 pub fn initial_first_hidden(activation_start: f64) -> f64 {
     let mut first = None;
     if !prerendering() {
-        super::observe::entries("visibility-state", &mut |nums, strs| {
-            first = Flat::new(nums, strs)
-                .all(Flat::visibility)
-                .into_iter()
-                .find(|(t, name)| name == "hidden" && *t >= activation_start)
-                .map(|(t, _)| t);
-        });
+        let (nums, strs) = super::entries::entries("visibility-state");
+        first = Flat::new(&nums, &strs)
+            .all(Flat::visibility)
+            .into_iter()
+            .find(|(t, name)| name == "hidden" && *t >= activation_start)
+            .map(|(t, _)| t);
     }
     first.unwrap_or_else(hidden_since_load)
 }

@@ -2,7 +2,7 @@
 
 use crate::prelude::*;
 
-use crate::core::payload::Browser;
+use crate::core::wire::Browser;
 
 /// `location.href`, `""` if unavailable.
 pub fn page_url() -> String {

@@ -5,15 +5,16 @@
 use crate::prelude::*;
 
 use super::bindings::{date_now, performance_now};
-use super::listener::{Listener, Timeout};
-use super::observe::{entries, observe, Observer};
-use crate::agent;
-use crate::core::payload::Item;
+use super::callback::{Listener, Timeout};
+use super::entries::{entries, observe, Observer};
+use crate::browser::{Local, Target};
+use crate::config::Config;
 use crate::core::timing;
 use crate::core::trace::server_timing_trace;
 use crate::core::vitals::entries::Flat;
-use alloc::rc::Rc;
-use core::cell::{Cell, RefCell};
+use crate::core::wire::Item;
+use crate::core::SinkRef;
+use core::cell::RefCell;
 use wasm_bindgen::JsCast;
 
 /// The epoch milliseconds of a `performance` timestamp (counted from now, as Faro does, so a
@@ -22,35 +23,30 @@ fn epoch_ms(perf_time: f64) -> f64 {
     date_now() - (performance_now() - perf_time)
 }
 
-/// The config's `redact.queryParams`, which the events' URLs go through too.
-fn redact() -> Vec<String> {
-    agent::with(|a| a.config.redact.query_params.clone()).unwrap_or_default()
-}
+/// Where the events go, and the config's `redact.queryParams`, which their URLs go through too
+/// (set at install: the resource observer's callback is a plain `fn`).
+static TARGET: Local<Target> = Local(Target::new());
 
 /// Pushes the page-load event if the navigation entry is complete; true once it is done.
 fn report_navigation() -> bool {
-    let mut nav = None;
-    entries("timing:navigation", &mut |nums, strs| {
-        nav = Flat::new(nums, strs).all(Flat::full).pop();
-    });
-    let Some(nav) = nav else {
+    let (nums, strs) = entries("timing:navigation");
+    let Some(nav) = Flat::new(&nums, &strs).all(Flat::full).pop() else {
         return true;
     };
     if nav.load_event_end <= 0.0 {
         return false;
     }
-    agent::push(Item::Event(timing::navigation_event(
-        &nav,
-        epoch_ms(0.0),
-        &redact(),
-    )));
+    let redact = TARGET.with(Target::redact);
+    let event = timing::navigation_event(&nav, epoch_ms(0.0), &redact);
+    TARGET.with(|t| t.push_all(vec![Item::Event(event)]));
     true
 }
 
 /// A batch of fetch/XHR entries with a Server-Timing: those that named their backend trace
 /// make events.
 fn on_resources(nums: &[f64], strs: &str) {
-    let redact = redact();
+    let redact = TARGET.with(Target::redact);
+    let mut events = Vec::new();
     for r in Flat::new(nums, strs).all(Flat::full) {
         let r = r.resource;
         let st = r
@@ -60,43 +56,47 @@ fn on_resources(nums: &[f64], strs: &str) {
         if server_timing_trace(st).is_none() {
             continue;
         }
-        if let Some(event) = timing::resource_event(&r, epoch_ms(r.start_time), &redact) {
-            agent::push(Item::Event(event));
+        events.extend(timing::resource_event(&r, epoch_ms(r.start_time), &redact).map(Item::Event));
+    }
+    TARGET.with(|t| t.push_all(events));
+}
+
+/// The timer set by the first `load`: loadEventEnd is set after the load handlers return.
+static AFTER_LOAD: Local<RefCell<Option<Timeout>>> = Local(RefCell::new(None));
+
+fn on_load(_: web_sys::Event) {
+    if let Ok(mut s) = AFTER_LOAD.0.try_borrow_mut() {
+        if s.is_none() {
+            *s = Some(Timeout::new(0.0, || {
+                report_navigation();
+            }));
         }
     }
 }
 
-/// Owns the `load` listener, its follow-up timer and the resource observer.
+/// Owns the `load` listener and the resource observer (and, through [`AFTER_LOAD`], the timer).
 pub struct TimingGuard {
     _load: Option<Listener>,
-    _after_load: Rc<RefCell<Option<Timeout>>>,
     _observer: Option<Observer>,
 }
 
-/// Reports the page load (now, or once `load` has finished) and traced resources.
-pub fn install() -> TimingGuard {
-    let after_load: Rc<RefCell<Option<Timeout>>> = Rc::new(RefCell::new(None));
+impl Drop for TimingGuard {
+    fn drop(&mut self) {
+        TARGET.with(|t| t.set(None));
+        AFTER_LOAD.with(|s| s.try_borrow_mut().map(|mut s| *s = None).ok());
+    }
+}
+
+/// Reports the page load (now, or once `load` has finished) and traced resources to `sink`.
+pub fn install(config: &Config, sink: SinkRef) -> TimingGuard {
+    TARGET.with(|t| t.set(Some((sink, config.redact.query_params.clone()))));
     let mut load = None;
     if !report_navigation() {
-        let slot = after_load.clone();
-        let done = Rc::new(Cell::new(false));
-        load = web_sys::window().and_then(|w| {
-            Listener::new(w.unchecked_ref(), "load", false, move |_| {
-                if done.replace(true) {
-                    return;
-                }
-                // loadEventEnd is set after the load handlers return.
-                if let Ok(mut s) = slot.try_borrow_mut() {
-                    *s = Some(Timeout::new(0.0, || {
-                        report_navigation();
-                    }));
-                }
-            })
-        });
+        load = web_sys::window()
+            .and_then(|w| Listener::new(w.unchecked_ref(), "load", false, on_load));
     }
     TimingGuard {
         _load: load,
-        _after_load: after_load,
         _observer: observe("timing:resource", None, on_resources),
     }
 }

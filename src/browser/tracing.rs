@@ -4,13 +4,24 @@
 use crate::prelude::*;
 
 use crate::config::Config;
-use core::any::Any;
+use crate::core::{Feature, SinkRef};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Installs both parts; the guard uninstalls them when dropped.
+/// Both parts; dropping it uninstalls them.
+struct Installed {
+    _http: Option<super::http::HttpGuard>,
+    _timing: super::timing::TimingGuard,
+}
+
+impl Feature for Installed {}
+
+/// Installs both parts; their spans and events go to `sink`.
 /// `host` is the entry module's `Host` object.
-pub fn install(config: &Config, host: &JsValue) -> Option<Box<dyn Any>> {
-    let http = super::http::install(config, host.unchecked_ref());
-    let timing = super::timing::install();
-    Some(Box::new((http, timing)))
+pub fn install(config: &Config, host: &JsValue, sink: SinkRef) -> Option<Box<dyn Feature>> {
+    let http = super::http::install(config, host.unchecked_ref(), sink);
+    let timing = super::timing::install(config, sink);
+    Some(Box::new(Installed {
+        _http: http,
+        _timing: timing,
+    }))
 }

@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use super::bindings::{send_answers_to, send_beacon, send_post};
-use super::listener::guarded;
+use super::callback::guarded;
 use super::storage::{self, Store};
 use crate::core::outbox::{self, Answer, DropCounts, DEFAULT_RETRY_AFTER_MS};
 use wasm_bindgen::closure::Closure;
@@ -100,7 +100,7 @@ fn read_answer(status: f64, retry_after: Option<String>, session_status: Option<
     }
     if status == 429.0 {
         let ms = retry_after
-            .and_then(|v| crate::core::json::parse_u64(v.trim()))
+            .and_then(|v| crate::core::wire::json::parse_u64(v.trim()))
             .filter(|s| *s <= u64::from(u32::MAX))
             .map_or(DEFAULT_RETRY_AFTER_MS, |s| s as f64 * 1000.0);
         return Answer::RetryAfter(ms);

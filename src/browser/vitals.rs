@@ -4,31 +4,33 @@
 use crate::prelude::*;
 
 use super::bindings::{date_now, performance_now};
+use super::callback::{defer, Listener};
+use super::entries::{entries, observe, Observer};
 use super::js::{flag, get};
 use super::lifecycle::{
     after_double_raf, hidden_since_load, initial_first_hidden, is_hidden, loading, once,
     prerendering, was_discarded, when_activated, when_idle_or_hidden,
 };
-use super::listener::{defer, Listener};
-use super::observe::{entries, observe, Observer};
 use super::storage::{self, Store};
-use super::Local;
-use crate::agent;
+use super::{Local, Target};
 use crate::config::Config;
-use crate::core::payload::Item;
 use crate::core::rand;
 use crate::core::vitals::entries::Flat;
 use crate::core::vitals::first_hidden_after_hide;
 use crate::core::vitals::lcp;
 use crate::core::vitals::page::{Env, Observed, Resource, Vitals};
 use crate::core::vitals::NavTiming;
-use core::any::Any;
-use core::cell::RefCell;
+use crate::core::wire::Item;
+use crate::core::{Feature, SinkRef};
+use core::cell::{RefCell, RefMut};
 
 /// Where Faro keeps the id of the page's navigation; sent as `navigation_entry_id`.
 const FARO_NAVIGATION_ID_KEY: &str = "com.grafana.faro.lastNavigationId";
 
 static STATE: Local<RefCell<Option<Vitals>>> = Local(RefCell::new(None));
+
+/// Where the measurements go, and the redaction of soft navigations' URLs.
+static TARGET: Local<Target> = Local(Target::new());
 
 /// `webVitals.reportSoftNavs`, for the observers set up at activation.
 static SOFT_NAVS: Local<core::cell::Cell<bool>> = Local(core::cell::Cell::new(false));
@@ -69,38 +71,29 @@ impl Env for Page {
         storage::get(Store::Session, FARO_NAVIGATION_ID_KEY).unwrap_or_else(|| "unknown".into())
     }
     fn resource_timeline(&self) -> Vec<Resource> {
-        let mut out = Vec::new();
-        entries("resource", &mut |nums, strs| {
-            out = Flat::new(nums, strs).all(|f| f.timing().0);
-        });
-        out
+        let (nums, strs) = entries("resource");
+        Flat::new(&nums, &strs).all(|f| f.timing().0)
     }
 }
 
-/// Runs `f` on the metrics unless they are missing or already borrowed (one copy in the wasm).
-fn with_state(f: &mut dyn FnMut(&mut Vitals)) {
-    STATE.with(|s| {
-        if let Ok(mut s) = s.try_borrow_mut() {
-            if let Some(s) = s.as_mut() {
-                f(s);
-            }
-        }
-    });
+/// The metrics unless they are missing or already borrowed: one non-generic copy in the wasm
+/// (a `dyn FnMut` per call site cost a vtable and a shim each).
+#[inline(never)]
+fn state() -> Option<RefMut<'static, Vitals>> {
+    let s = STATE.0.try_borrow_mut().ok()?;
+    RefMut::filter_map(s, Option::as_mut).ok()
 }
 
 fn with<R>(f: impl FnOnce(&mut Vitals) -> R) -> Option<R> {
-    let (mut f, mut out) = (Some(f), None);
-    with_state(&mut |s| out = f.take().map(|f| f(s)));
-    out
+    let mut s = state()?;
+    Some(f(&mut s))
 }
 
 /// Runs `f` on the metrics, then pushes what they reported (outside the borrow).
 fn update(f: impl FnOnce(&mut Vitals, &mut Vec<Item>)) {
     let mut out = Vec::new();
     with(|s| f(s, &mut out));
-    for item in out {
-        agent::push(item);
-    }
+    TARGET.with(|t| t.push_all(out));
 }
 
 fn with_observer(kind: Kind, f: impl FnOnce(&Observer)) {
@@ -130,14 +123,13 @@ fn keep(kind: Kind, observer: Option<Observer>) {
 /// The navigation entry, if valid as web-vitals defines it (0 < responseStart < now), its type
 /// and its URL.
 fn navigation() -> Option<(NavTiming, String, String)> {
-    let mut found = None;
-    entries("navigation", &mut |nums, strs| {
-        if !nums.is_empty() {
-            let (r, n, kind) = Flat::new(nums, strs).timing();
-            found = Some((n, kind, r.url));
-        }
-    });
-    found.filter(|(n, _, _)| n.response_start > 0.0 && n.response_start < performance_now())
+    let (nums, strs) = entries("navigation");
+    if nums.is_empty() {
+        return None;
+    }
+    let (r, n, kind) = Flat::new(&nums, &strs).timing();
+    Some((n, kind, r.url))
+        .filter(|(n, _, _)| n.response_start > 0.0 && n.response_start < performance_now())
 }
 
 /// The navigation type of the page's first metrics (web-vitals' `initMetric`).
@@ -201,9 +193,8 @@ fn finalize_lcp(id: String) {
 
 /// `soft-navigation` entries: each starts the route's metrics (its URL redacted as the page's).
 fn on_soft_navs(nums: &[f64], strs: &str) {
-    let redact = agent::with(|a| a.config.redact.query_params.clone()).unwrap_or_default();
     for mut nav in Flat::new(nums, strs).all(Flat::soft_navigation) {
-        nav.url = crate::core::url::redact(&nav.url, &redact);
+        nav.url = crate::core::url::redact(&nav.url, &TARGET.with(Target::redact));
         let url = nav.url.clone();
         update(|s, out| s.on_soft_navigation(nav, &Page, out));
         // INP's part in an idle task, as web-vitals: after the event entries that came first.
@@ -397,6 +388,8 @@ struct Guard {
     _listeners: Vec<Listener>,
 }
 
+impl Feature for Guard {}
+
 impl Drop for Guard {
     fn drop(&mut self) {
         OBSERVERS.with(|o| {
@@ -409,6 +402,7 @@ impl Drop for Guard {
                 *s = None;
             }
         });
+        TARGET.with(|t| t.set(None));
     }
 }
 
@@ -427,8 +421,8 @@ fn on_visibility(ev: web_sys::Event) {
     }
 }
 
-/// Starts measuring the five Core Web Vitals.
-pub fn install(config: &Config) -> Option<Box<dyn Any>> {
+/// Starts measuring the five Core Web Vitals; measurements go to `sink`.
+pub fn install(config: &Config, sink: SinkRef) -> Option<Box<dyn Feature>> {
     let window = web_sys::window()?;
     let nav = navigation();
     let activation = nav.as_ref().map_or(0.0, |(n, _, _)| n.activation_start);
@@ -446,6 +440,7 @@ pub fn install(config: &Config) -> Option<Box<dyn Any>> {
     );
     STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(vitals)))?;
     SOFT_NAVS.with(|s| s.set(config.web_vitals.report_soft_navs));
+    TARGET.with(|t| t.set(Some((sink, config.redact.query_params.clone()))));
 
     let mut listeners = Vec::new();
     // Capturing on the window: the final reports are pushed before the agent's own flush (a

@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 
-use super::payload::{self, Encoded};
+use super::wire::{self, Encoded};
 
 /// The largest body we hand to `sendBeacon`/keepalive `fetch` (the browser's in-flight quota
 /// is 64 KiB, shared by every beacon and keepalive request of the page).
@@ -38,7 +38,7 @@ impl Batch {
 
     /// Queues an item and says whether it is time to send.
     pub fn push(&mut self, item: Encoded) -> Flush {
-        self.bytes += item.json.len() + payload::envelope_overhead(item.kind);
+        self.bytes += item.json.len() + wire::envelope_overhead(item.kind);
         self.items.push(item);
         if self.items.len() >= self.item_limit || self.bytes >= MAX_BODY_BYTES {
             Flush::Now
@@ -78,9 +78,9 @@ pub fn bodies(
     let mut group: Vec<&Encoded> = Vec::new();
     let mut size = base;
     for it in items {
-        let add = it.json.len() + payload::envelope_overhead(it.kind);
+        let add = it.json.len() + wire::envelope_overhead(it.kind);
         if !group.is_empty() && size + add > max_bytes {
-            out.push(payload::body(meta_json, resource_json, sdk_version, &group));
+            out.push(wire::body(meta_json, resource_json, sdk_version, &group));
             group.clear();
             size = base;
         }
@@ -88,7 +88,7 @@ pub fn bodies(
         size += add;
     }
     if !group.is_empty() {
-        out.push(payload::body(meta_json, resource_json, sdk_version, &group));
+        out.push(wire::body(meta_json, resource_json, sdk_version, &group));
     }
     out
 }
@@ -96,7 +96,7 @@ pub fn bodies(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::payload::{encode, Item, Log};
+    use crate::core::wire::{encode, Item, Log};
 
     fn log(n: usize) -> Encoded {
         encode(Item::Log(Log {

@@ -5,10 +5,10 @@
 //! Every byte here ships to every visitor, so the lines are terse and built by one joiner.
 use crate::prelude::*;
 
-use super::json::push_u64;
-use super::payload::Encoded;
+use super::wire::json::push_u64;
+use super::wire::Encoded;
 
-/// What a flush line counts: the kinds sent (`payload::Kind` order), then why items did not go
+/// What a flush line counts: the kinds sent (`wire::Kind` order), then why items did not go
 /// out: the agent's filters, then `outbox::DropReason`'s reasons (in its order, from [`OUTBOX`]).
 pub const NAMES: [&str; 14] = [
     "log",
@@ -117,8 +117,8 @@ impl Tally {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::payload::Kind;
-    use crate::core::payload::{encode, Event, Item, Log};
+    use crate::core::wire::Kind;
+    use crate::core::wire::{encode, Event, Item, Log};
 
     fn log() -> Encoded {
         encode(Item::Log(Log {

@@ -6,9 +6,9 @@
 //! `console.error` into a [`RawError`] and offers it to [`Errors`]; what comes back is pushed.
 use crate::prelude::*;
 
-use super::json;
-use super::payload::{Event, Exception, Frame, StrMap};
 use super::text;
+use super::wire::json;
+use super::wire::{Event, Exception, Frame, StrMap};
 
 /// What Faro writes for an unknown function name.
 pub const UNKNOWN_FUNCTION: &str = "?";
@@ -127,7 +127,7 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
         Frame {
             function: String::new(),
             filename: file.into(),
-            lineno: super::json::parse_u64(text::head(tail, digits))
+            lineno: super::wire::json::parse_u64(text::head(tail, digits))
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(0),
             colno: 0,
@@ -174,7 +174,9 @@ fn split_number(s: &str) -> (&str, Option<u32>) {
     // rsplit_once, not slicing at an index: no panic path (issue 14).
     if let Some((head, digits)) = s.rsplit_once(':') {
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if let Some(n) = super::json::parse_u64(digits).and_then(|n| u32::try_from(n).ok()) {
+            if let Some(n) =
+                super::wire::json::parse_u64(digits).and_then(|n| u32::try_from(n).ok())
+            {
                 return (head, Some(n));
             }
         }

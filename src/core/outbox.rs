@@ -96,7 +96,7 @@ impl DropCounts {
             if i > 0 {
                 s.push(',');
             }
-            super::json::push_u64(&mut s, *n);
+            super::wire::json::push_u64(&mut s, *n);
         }
         s
     }
@@ -105,7 +105,7 @@ impl DropCounts {
     pub fn decode(stored: &str) -> DropCounts {
         let mut c = DropCounts::default();
         for (slot, part) in c.0.iter_mut().zip(stored.split(',')) {
-            *slot = super::json::parse_u64(part).unwrap_or(0);
+            *slot = super::wire::json::parse_u64(part).unwrap_or(0);
         }
         c
     }
@@ -402,7 +402,7 @@ mod tests {
         let mut q = OfflineQueue::default();
         for i in 0..(MAX_BODIES + 5) {
             let mut b = String::from("{\"i\":");
-            crate::core::json::push_u64(&mut b, i as u64);
+            crate::core::wire::json::push_u64(&mut b, i as u64);
             b.push('}');
             q.push(b);
         }

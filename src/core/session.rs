@@ -44,9 +44,9 @@ impl Session {
         let mut s = String::with_capacity(48);
         s.push_str(&self.id);
         s.push('|');
-        super::json::push_i64(&mut s, self.started as i64);
+        super::wire::json::push_i64(&mut s, self.started as i64);
         s.push('|');
-        super::json::push_i64(&mut s, self.last_activity as i64);
+        super::wire::json::push_i64(&mut s, self.last_activity as i64);
         s.push('|');
         s.push(if self.sampled { '1' } else { '0' });
         s
@@ -56,8 +56,8 @@ impl Session {
     pub fn decode(s: &str) -> Option<Session> {
         let mut it = s.split('|');
         let id = it.next()?;
-        let started = super::json::parse_u64(it.next()?)? as f64;
-        let last_activity = super::json::parse_u64(it.next()?)? as f64;
+        let started = super::wire::json::parse_u64(it.next()?)? as f64;
+        let last_activity = super::wire::json::parse_u64(it.next()?)? as f64;
         let sampled = match it.next()? {
             "1" => true,
             "0" => false,
@@ -88,13 +88,9 @@ pub const SESSION_START: &str = "session_start";
 /// The attributes of a [`PAGE_VIEW`] (with its `navigation_type`) or [`SESSION_START`] (without):
 /// the session's head-sampling decision (as made from its id, whatever an exception promoted
 /// since) and the rate, which the collector weights each view by (1/rate) to estimate all views.
-pub fn count_attributes(
-    navigation_type: Option<&str>,
-    id: &str,
-    rate: f64,
-) -> super::payload::StrMap {
+pub fn count_attributes(navigation_type: Option<&str>, id: &str, rate: f64) -> super::wire::StrMap {
     let mut r = String::new();
-    super::json::push_f64(&mut r, rate);
+    super::wire::json::push_f64(&mut r, rate);
     let head = if sampled(id, rate) { "true" } else { "false" };
     let mut out = vec![
         ("session_sampled".into(), head.into()),
@@ -200,7 +196,7 @@ mod tests {
 pub struct ErrorBuffer {
     // A Vec, not a VecDeque: at most `cap` (50 by default) items, and VecDeque's ring code costs
     // about 700 B of gzip in the agent.
-    items: Vec<super::payload::Encoded>,
+    items: Vec<super::wire::Encoded>,
     cap: usize,
     /// Items pushed out of the full buffer (oldest first), counted.
     pub dropped: u64,
@@ -210,7 +206,7 @@ pub struct ErrorBuffer {
 #[derive(Debug, PartialEq)]
 pub enum Admit {
     /// Send these (the item, or the buffered items then the exception that promoted the session).
-    Send(Vec<super::payload::Encoded>),
+    Send(Vec<super::wire::Encoded>),
     /// Kept in memory: the session is not sampled (yet).
     Held,
 }
@@ -227,7 +223,7 @@ impl ErrorBuffer {
 
     /// Decides for one item. `sampled` is the session's decision and becomes true when an
     /// exception promotes the session.
-    pub fn admit(&mut self, sampled: &mut bool, item: super::payload::Encoded) -> Admit {
+    pub fn admit(&mut self, sampled: &mut bool, item: super::wire::Encoded) -> Admit {
         if *sampled {
             return Admit::Send(vec![item]);
         }
@@ -284,11 +280,11 @@ pub fn sampled(id: &str, rate: f64) -> bool {
 #[cfg(test)]
 mod sampling_tests {
     use super::*;
-    use crate::core::payload::{encode, Exception, Item, Log};
+    use crate::core::wire::{encode, Exception, Item, Log};
 
-    fn log(n: u32) -> crate::core::payload::Encoded {
+    fn log(n: u32) -> crate::core::wire::Encoded {
         let mut s = String::new();
-        crate::core::json::push_u64(&mut s, n as u64);
+        crate::core::wire::json::push_u64(&mut s, n as u64);
         encode(Item::Log(Log {
             message: s,
             level: "info".into(),
@@ -298,7 +294,7 @@ mod sampling_tests {
         }))
     }
 
-    fn exception() -> crate::core::payload::Encoded {
+    fn exception() -> crate::core::wire::Encoded {
         encode(Item::Exception(Exception {
             kind: "Error".into(),
             value: "boom".into(),

@@ -8,7 +8,7 @@
 //! origin and to URLs the config lists, never to the collector or an ignored URL.
 use crate::prelude::*;
 
-use super::payload::{AttrValue, Span, TraceContext};
+use super::wire::{AttrValue, Span, TraceContext};
 use super::{rand, url};
 
 /// OTLP span kind CLIENT.
@@ -313,7 +313,7 @@ pub fn normalize_method(method: &str) -> Option<&'static str> {
 
 fn int_str(n: u16) -> String {
     let mut s = String::new();
-    super::json::push_u64(&mut s, n as u64);
+    super::wire::json::push_u64(&mut s, n as u64);
     s
 }
 

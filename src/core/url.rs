@@ -20,7 +20,7 @@ pub struct Parts<'a> {
 
 /// A port number.
 fn port(p: &str) -> Option<u16> {
-    super::json::parse_u64(p).and_then(|n| u16::try_from(n).ok())
+    super::wire::json::parse_u64(p).and_then(|n| u16::try_from(n).ok())
 }
 
 /// Splits an absolute URL; `None` for anything that is not `scheme://host…`.

@@ -93,7 +93,13 @@ async function stack(app, samplingRate) {
       const views = await collector.waitForItems('events', (e) => mine(e) && e.name === 'page_view', { count: 2 });
       assert.ok(views.some((e) => e.meta.page.url.endsWith('/cart')), 'the route change is a view');
       if (errors) await collector.waitForItems('exceptions', mine, { count: errors });
-      if (views[0].attributes.session_sampled === 'true') await waitFor(() => apiSpans() >= spansBefore + 3, { what: "the visit's three fetch spans" });
+      if (views[0].attributes.session_sampled === 'true') {
+        await waitFor(() => apiSpans() >= spansBefore + 3, { what: "the visit's three fetch spans" }).catch((e) => {
+          // Which of them arrived, and what the collector counted as dropped.
+          const urls = collector.spans().map((sp) => JSON.stringify(sp.attributes || []).match(/\/api\/[a-z0-9/]+/)?.[0]);
+          throw new Error(`${e.message}; ${spansBefore} before the visit, now: ${JSON.stringify(urls)}`);
+        });
+      }
       return session;
     } finally {
       await s.close();

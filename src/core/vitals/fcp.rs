@@ -1,8 +1,8 @@
 //! First Contentful Paint: the `first-contentful-paint` entry, if painted before the page was
 //! first hidden, measured from activation; attributed to time to first byte and the rest.
 
-use super::wire::Attribution;
 use super::{load_state, NavTiming};
+use crate::core::wire::vitals::Attribution;
 
 /// FCP's attribution. `entry_start` is the paint entry's `startTime` (`None` after a restore,
 /// which has no entry); `restore_time` the last restore's `pageshow.timeStamp` (-1 before any).

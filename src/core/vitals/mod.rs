@@ -11,7 +11,6 @@ pub mod rating;
 pub mod report;
 pub mod selector;
 pub mod ttfb;
-pub mod wire;
 
 pub use rating::{rate, Name, Rating};
 pub use report::{Metric, Report};

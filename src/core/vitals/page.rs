@@ -9,9 +9,9 @@ use super::cls::{Cls, LayoutShift};
 use super::inp::{self, EventEntry, Interactions, Loaf, Pick};
 use super::lcp::{self, LcpEntry, LcpResource};
 use super::report::new_id;
-use super::wire::{self, Attribution};
 use super::{fcp, load_state, paint_value, ttfb, Metric, Name, NavTiming, Report};
-use crate::core::payload::Item;
+use crate::core::wire::vitals::{self as wire, Attribution};
+use crate::core::wire::Item;
 
 /// web-vitals' navigation type of a metric started by a back/forward-cache restore.
 pub const BFCACHE: &str = "back-forward-cache";
@@ -858,7 +858,7 @@ mod tests {
 
     /// (metric, value, navigation_type, navigation_url) of each measurement.
     fn reports(out: &[Item]) -> Vec<(String, f64, String, String)> {
-        let ctx = |m: &crate::core::payload::Measurement, k: &str| {
+        let ctx = |m: &crate::core::wire::Measurement, k: &str| {
             m.context
                 .iter()
                 .find(|(key, _)| key == k)

@@ -77,9 +77,9 @@ impl Metric {
 /// A metric id: `v6-<now ms>-<a random 13-digit number>`, as web-vitals makes them.
 pub fn new_id(now_ms: f64, unit_random: f64) -> String {
     let mut s = String::from("v6-");
-    super::super::json::push_i64(&mut s, now_ms as i64);
+    crate::core::wire::json::push_i64(&mut s, now_ms as i64);
     s.push('-');
-    super::super::json::push_i64(
+    crate::core::wire::json::push_i64(
         &mut s,
         (unit_random * (9e12 - 1.0)) as i64 + 1_000_000_000_000,
     );

@@ -1,8 +1,8 @@
 //! Time to First Byte: `responseStart` measured from activation (0 after a restore), broken
 //! down into waiting, cache, DNS, connection and request time.
 
-use super::wire::Attribution;
 use super::NavTiming;
+use crate::core::wire::vitals::Attribution;
 
 /// TTFB's attribution: the navigation's breakdown, or all zeros after a restore (or without
 /// a valid navigation entry).

@@ -5,7 +5,10 @@
 //! (Grafana Alloy's `faro.receiver`, the OpenTelemetry `faroreceiver`, or ours).
 use crate::prelude::*;
 
-use super::json::{self, Obj};
+pub mod json;
+pub mod vitals;
+
+use self::json::Obj;
 use super::time::rfc3339;
 
 /// A list of string pairs: Faro's `context` and `attributes` maps (string values only).
@@ -327,26 +330,7 @@ fn encode_whole(item: &Item) -> Encoded {
             o.str("type", &e.kind).str("value", &e.value);
             push_timestamp(&mut o, e.timestamp);
             if !e.frames.is_empty() {
-                let out = o.key("stacktrace");
-                let mut st = Obj::new(out);
-                let out = st.key("frames");
-                out.push('[');
-                for (i, f) in e.frames.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    let mut fo = Obj::new(out);
-                    fo.str("function", &f.function).str("filename", &f.filename);
-                    if f.lineno > 0 {
-                        fo.i64("lineno", f.lineno as i64);
-                    }
-                    if f.colno > 0 {
-                        fo.i64("colno", f.colno as i64);
-                    }
-                    fo.end();
-                }
-                out.push(']');
-                st.end();
+                push_stacktrace(o.key("stacktrace"), &e.frames);
             }
             o.str_map("context", &e.context);
             push_trace(&mut o, &e.trace);
@@ -394,6 +378,29 @@ fn encode_whole(item: &Item) -> Encoded {
         is_exception: matches!(item, Item::Exception(_)),
         shrunk: false,
     }
+}
+
+/// Writes an exception's `{"frames":[…]}`.
+fn push_stacktrace(out: &mut String, frames: &[Frame]) {
+    let mut st = Obj::new(out);
+    let out = st.key("frames");
+    out.push('[');
+    for (i, f) in frames.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let mut fo = Obj::new(out);
+        fo.str("function", &f.function).str("filename", &f.filename);
+        if f.lineno > 0 {
+            fo.i64("lineno", f.lineno as i64);
+        }
+        if f.colno > 0 {
+            fo.i64("colno", f.colno as i64);
+        }
+        fo.end();
+    }
+    out.push(']');
+    st.end();
 }
 
 /// Writes OTLP `[{key, value:{…Value}}]`.

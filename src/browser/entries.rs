@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 use super::bindings::{entries_observe, entries_take, EntryObserver};
-use super::listener::guarded;
+use super::callback::guarded;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -79,10 +79,9 @@ pub fn split(batch: &js_sys::Array) -> (Vec<f64>, String) {
     (nums, batch.get(1).as_string().unwrap_or_default())
 }
 
-/// `performance.getEntriesByType(kind)`, flat, to `f`.
-pub fn entries(kind: &str, f: &mut dyn FnMut(&[f64], &str)) {
-    if let Ok(batch) = super::bindings::entries_read(kind) {
-        let (nums, strs) = split(&batch);
-        f(&nums, &strs);
-    }
+/// `performance.getEntriesByType(kind)`, flat (empty when the read failed).
+pub fn entries(kind: &str) -> (Vec<f64>, String) {
+    super::bindings::entries_read(kind)
+        .map(|batch| split(&batch))
+        .unwrap_or_default()
 }

@@ -4,9 +4,9 @@
 //! or empty are left out, except the INP Long Animation Frame totals, which are sent when known.
 use crate::prelude::*;
 
-use super::inp::InpAttribution;
-use super::Report;
-use crate::core::payload::Measurement;
+use super::Measurement;
+use crate::core::vitals::inp::InpAttribution;
+use crate::core::vitals::Report;
 
 /// What a report carries besides its value, per metric (all times in ms).
 #[derive(Clone, Debug, PartialEq)]
@@ -108,46 +108,7 @@ pub fn measurement(
             text(&mut context, "largest_shift_target", target);
         }
         Attribution::Inp { parts, load_state } => {
-            num(&mut values, "interaction_time", parts.interaction_time);
-            num(&mut values, "presentation_delay", parts.presentation_delay);
-            num(&mut values, "input_delay", parts.input_delay);
-            num(
-                &mut values,
-                "processing_duration",
-                parts.processing_duration,
-            );
-            num(&mut values, "next_paint_time", parts.next_paint_time);
-            text(&mut context, "load_state", load_state);
-            text(&mut context, "interaction_target", &parts.target);
-            if parts.interaction_time != 0.0 {
-                let kind = if parts.keyboard {
-                    "keyboard"
-                } else {
-                    "pointer"
-                };
-                text(&mut context, "interaction_type", kind);
-            }
-            if let Some(s) = &parts.loaf {
-                // Sent when defined, zeros included (Faro checks these against undefined).
-                values.push(("total_script_duration".into(), s.total_script_duration));
-                values.push((
-                    "total_style_and_layout_duration".into(),
-                    s.total_style_and_layout_duration,
-                ));
-                values.push(("total_paint_duration".into(), s.total_paint_duration));
-                values.push((
-                    "total_unattributed_duration".into(),
-                    s.total_unattributed_duration,
-                ));
-                if let Some(l) = &s.longest_script {
-                    values.push((
-                        "longest_script_intersecting_duration".into(),
-                        l.intersecting_duration,
-                    ));
-                    text(&mut context, "longest_script_subpart", l.subpart);
-                    text(&mut context, "longest_script_invoker_type", &l.invoker_type);
-                }
-            }
+            inp_attribution(&mut values, &mut context, parts, load_state)
         }
         Attribution::Ttfb { breakdown } => {
             for (k, v) in breakdown {
@@ -164,11 +125,56 @@ pub fn measurement(
     }
 }
 
+/// INP's attribution: the interaction's parts and, with Long Animation Frames, the script summary.
+fn inp_attribution(
+    values: &mut Vec<(String, f64)>,
+    context: &mut Vec<(String, String)>,
+    parts: &InpAttribution,
+    load_state: &str,
+) {
+    num(values, "interaction_time", parts.interaction_time);
+    num(values, "presentation_delay", parts.presentation_delay);
+    num(values, "input_delay", parts.input_delay);
+    num(values, "processing_duration", parts.processing_duration);
+    num(values, "next_paint_time", parts.next_paint_time);
+    text(context, "load_state", load_state);
+    text(context, "interaction_target", &parts.target);
+    if parts.interaction_time != 0.0 {
+        let kind = if parts.keyboard {
+            "keyboard"
+        } else {
+            "pointer"
+        };
+        text(context, "interaction_type", kind);
+    }
+    if let Some(s) = &parts.loaf {
+        // Sent when defined, zeros included (Faro checks these against undefined).
+        values.push(("total_script_duration".into(), s.total_script_duration));
+        values.push((
+            "total_style_and_layout_duration".into(),
+            s.total_style_and_layout_duration,
+        ));
+        values.push(("total_paint_duration".into(), s.total_paint_duration));
+        values.push((
+            "total_unattributed_duration".into(),
+            s.total_unattributed_duration,
+        ));
+        if let Some(l) = &s.longest_script {
+            values.push((
+                "longest_script_intersecting_duration".into(),
+                l.intersecting_duration,
+            ));
+            text(context, "longest_script_subpart", l.subpart);
+            text(context, "longest_script_invoker_type", &l.invoker_type);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::super::inp::{LoafSummary, LongestScript};
-    use super::super::{Name, Rating};
     use super::*;
+    use crate::core::vitals::inp::{LoafSummary, LongestScript};
+    use crate::core::vitals::{Name, Rating};
 
     fn report(name: Name, value: f64) -> Report {
         Report {

@@ -46,11 +46,12 @@ pub struct Listener {
 impl Listener {
     /// Adds `f` for `kind` on `target`; `None` if the page refused (the agent then goes on without it).
     /// `Fn`, not `FnMut`: a listener may be re-entered (an event dispatched from inside another).
+    /// A plain `fn`: one closure type for every listener (each closure type costs ~160 B of wasm).
     pub fn new(
         target: &EventTarget,
         kind: &'static str,
         capture: bool,
-        f: impl Fn(Event) + 'static,
+        f: fn(Event),
     ) -> Option<Listener> {
         let callback = Closure::<dyn Fn(Event)>::new(f);
         let js = guarded(callback.as_ref().unchecked_ref());
