@@ -103,7 +103,7 @@ const timing = (types) => /^timing:/.test(types);
 /**
  * Observes the supported ones of `types` (after `timing:`, read with `full()`, and a batch
  * without a Server-Timing is not handed over at all) (buffered, with `durationThreshold` when not negative);
- * `f(nums, strings)` gets each batch, several types sorted by `startTime + duration` as
+ * `f([nums, strings])` gets each batch, several types sorted by `startTime + duration` as
  * web-vitals does. Returns the observer, or undefined when no type is supported or it failed.
  */
 export function observe(types, threshold, f) {
@@ -115,7 +115,7 @@ export function observe(types, threshold, f) {
       const entries = list.getEntries();
       if (kinds.length > 1) entries.sort((a, b) => a.startTime + a.duration - (b.startTime + b.duration));
       if (t && !entries.some((e) => e.serverTiming?.length)) return;
-      f(...flat(entries, t));
+      f(flat(entries, t));
     });
     for (const type of kinds) o.observe(threshold < 0 ? { type, buffered: true } : { type, buffered: true, durationThreshold: threshold });
     return o;

@@ -7,7 +7,7 @@
 //
 // install(begin, end) wraps once. begin(id, kind, method, url, pageTraceparent) returns
 // undefined (leave the request alone), '' (record it, no header) or the header to add;
-// end(id, status, errorType) reports the outcome (status -1: the request never started).
+// end([id, status, errorType]) reports the outcome (status -1: the request never started).
 // uninstall() restores each original the agent replaced, unless someone wrapped it after us:
 // then our wrapper stays in their chain as a pure pass-through. The agent's own requests do not
 // come here: js/send.js posts them through the fetch the page had before this wrapper.
@@ -22,7 +22,7 @@ function finish(gen, id, status, error) {
   const end = gen.end;
   if (!end) return;
   try {
-    end(id, status, error);
+    end([id, status, error]);
   } catch {
     // The agent failed; the page's request is unaffected.
   }

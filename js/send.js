@@ -6,14 +6,14 @@
 const original = typeof fetch === 'function' ? fetch : undefined;
 let answer;
 
-/** Sets the function answers go to: answer(id, status, retryAfter, sessionStatus); status 0: failed. */
+/** Sets the function answers go to: answer([id, status, retryAfter, sessionStatus]); status 0: failed. */
 export function onAnswer(f) {
   answer = f;
 }
 
 const report = (id, status, retryAfter, sessionStatus) => {
   try {
-    if (answer) answer(id, status, retryAfter, sessionStatus);
+    if (answer) answer([id, status, retryAfter, sessionStatus]);
   } catch {
     // The agent failed; its guard has already switched it off.
   }

@@ -379,7 +379,7 @@ export function init(pageConfig) {
         if (!consoleBusy && !dead && !(typeof args[0] === S && args[0].startsWith('wasm-rum:'))) {
           consoleBusy = true;
           try {
-            cb(level, args);
+            cb([level, args]);
           } catch (e) {
             die(e);
           } finally {

@@ -190,6 +190,8 @@ pub fn resend_kept() {
 /// Starts the agent; the caller has validated `config`.
 pub fn start(config: Config, host: Host) -> Result<(), String> {
     crate::browser::callback::set_guard(Some(host.clone()));
+    // Fractional numbers as the browser writes them (no float formatter in the wasm).
+    crate::core::wire::json::set_float_writer(crate::browser::bindings::write_number);
     let now = date_now();
     let (session, new_session) = resume_session(&config, now);
     let meta = page_meta(&config, &session);

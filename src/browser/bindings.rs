@@ -36,6 +36,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     pub fn date_now() -> f64;
 
+    /// `String(n)`: a number as JavaScript writes it (what `JSON.stringify` writes).
+    #[wasm_bindgen(js_name = String)]
+    fn number_text(n: f64) -> String;
+
     /// `performance.now()`
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     pub fn performance_now() -> f64;
@@ -176,4 +180,10 @@ extern "C" {
         level: &str,
         cb: &js_sys::Function,
     ) -> Result<JsValue, JsValue>;
+}
+
+/// Appends `n` as JavaScript writes it: the agent's writer of fractional numbers
+/// (`core::wire::json::set_float_writer`), so our JSON has the digits Faro's `JSON.stringify` has.
+pub fn write_number(out: &mut String, n: f64) {
+    out.push_str(&number_text(n));
 }

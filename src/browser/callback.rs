@@ -34,13 +34,25 @@ pub fn guarded(f: &Function) -> Function {
         .unwrap_or_else(|| f.clone())
 }
 
+/// The one signature of every long-lived callback the agent hands JS: listeners, timers, observers,
+/// the console, fetch ends and transport answers all take one value (several arguments come as
+/// one array). Each distinct `dyn Fn` signature costs its own wasm-bindgen shims in the wasm and
+/// adapters in the glue (~0.3 KB raw, issue 14); only `begin` of js/patch.js, which answers,
+/// has another.
+pub type Callback = Closure<dyn Fn(JsValue)>;
+
+/// `f` as a [`Callback`].
+pub fn callback(f: impl Fn(JsValue) + 'static) -> Callback {
+    Closure::<dyn Fn(JsValue)>::new(f)
+}
+
 /// An event listener that is removed when dropped.
 pub struct Listener {
     target: EventTarget,
     kind: &'static str,
     capture: bool,
     js: Function,
-    _callback: Closure<dyn Fn(Event)>,
+    _callback: Callback,
 }
 
 impl Listener {
@@ -53,7 +65,7 @@ impl Listener {
         capture: bool,
         f: fn(Event),
     ) -> Option<Listener> {
-        let callback = Closure::<dyn Fn(Event)>::new(f);
+        let callback = callback(move |ev: JsValue| f(ev.unchecked_into()));
         let js = guarded(callback.as_ref().unchecked_ref());
         target
             .add_event_listener_with_callback_and_bool(kind, &js, capture)
@@ -81,13 +93,13 @@ impl Drop for Listener {
 /// A `setTimeout` that is cleared when dropped.
 pub struct Timeout {
     id: JsValue,
-    _callback: Closure<dyn Fn()>,
+    _callback: Callback,
 }
 
 impl Timeout {
     /// Runs `f` once after `ms` milliseconds unless dropped first.
     pub fn new(ms: f64, f: impl Fn() + 'static) -> Timeout {
-        let callback = Closure::<dyn Fn()>::new(f);
+        let callback = callback(move |_| f());
         let id = set_timeout(&guarded(callback.as_ref().unchecked_ref()), ms);
         Timeout {
             id,

@@ -6,6 +6,7 @@
 use crate::prelude::*;
 
 use super::bindings::{date_now, Host};
+use super::callback::{callback, Callback};
 use super::errors;
 use crate::config::Config;
 use crate::core::wire::{Item, Log};
@@ -20,7 +21,7 @@ const LEVELS: [&str; 6] = ["trace", "debug", "info", "log", "warn", "error"];
 /// Owns the callback and the functions that put the original console methods back.
 struct Installed {
     restore: Vec<Function>,
-    _callback: Closure<dyn Fn(String, Array)>,
+    _callback: Callback,
 }
 
 impl Feature for Installed {}
@@ -39,8 +40,12 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
     if !config.capture_console {
         return None;
     }
-    let callback =
-        Closure::<dyn Fn(String, Array)>::new(move |level, args| on_console(sink, level, args));
+    // The entry module's wrapper hands each call as `[level, args]`.
+    let callback = callback(move |call: JsValue| {
+        let call: &Array = call.unchecked_ref();
+        let args = call.get(1).unchecked_into::<Array>();
+        on_console(sink, call.get(0).as_string().unwrap_or_default(), args)
+    });
     let mut restore = Vec::new();
     for level in LEVELS {
         if config

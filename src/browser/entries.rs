@@ -4,14 +4,14 @@
 use crate::prelude::*;
 
 use super::bindings::{entries_observe, entries_take, EntryObserver};
-use super::callback::guarded;
+use super::callback::{callback, guarded, Callback};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 /// A running observer; dropping it disconnects it.
 pub struct Observer {
     observer: EntryObserver,
-    _callback: Closure<dyn Fn(Vec<f64>, String)>,
+    _callback: Callback,
 }
 
 /// Observes the supported ones of `types` (comma-separated; buffered, with `durationThreshold`
@@ -22,7 +22,9 @@ pub fn observe(
     duration_threshold: Option<f64>,
     on_entries: fn(&[f64], &str),
 ) -> Option<Observer> {
-    let callback = Closure::<dyn Fn(Vec<f64>, String)>::new(move |nums: Vec<f64>, strs: String| {
+    // js/entries.js hands each batch as one `[Float64Array, string]`.
+    let callback = callback(move |batch: JsValue| {
+        let (nums, strs) = split(batch.unchecked_ref());
         on_entries(&nums, &strs)
     });
     let observer = entries_observe(

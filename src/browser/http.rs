@@ -4,6 +4,7 @@
 use crate::prelude::*;
 
 use super::bindings::{date_now, http_patch_install, http_patch_uninstall, performance_now, Host};
+use super::callback::{callback, Callback};
 use crate::config::Config;
 use crate::core::trace::{self, Decision, Outcome, Request, Rules};
 use crate::core::wire::Item;
@@ -36,13 +37,12 @@ struct Hooks {
 }
 
 type BeginFn = dyn Fn(f64, u8, String, String, Option<String>) -> Option<String>;
-type EndFn = dyn Fn(f64, f64, String);
 
 /// Owns the hooks the JS wrapper calls; dropping it unwraps `fetch`/XHR (or leaves a
 /// pass-through when another library wrapped them after us) before the hooks are freed.
 pub struct HttpGuard {
     _begin: Closure<BeginFn>,
-    _end: Closure<EndFn>,
+    _end: Callback,
 }
 
 impl Drop for HttpGuard {
@@ -150,8 +150,11 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<HttpGuard>
             h.begin(id, kind, &method, &url, page.as_deref())
         },
     );
-    let end = Closure::<EndFn>::new(move |id: f64, status: f64, error: String| {
-        hooks.end(id, status, error)
+    // js/patch.js hands each end as `[id, status, errorType]`.
+    let end = callback(move |end: JsValue| {
+        let end: &js_sys::Array = end.unchecked_ref();
+        let num = |i| end.get(i).as_f64().unwrap_or(-1.0);
+        hooks.end(num(0), num(1), end.get(2).as_string().unwrap_or_default())
     });
     let installed =
         http_patch_install(begin.as_ref().unchecked_ref(), end.as_ref().unchecked_ref());

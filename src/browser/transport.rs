@@ -5,10 +5,9 @@
 use crate::prelude::*;
 
 use super::bindings::{send_answers_to, send_beacon, send_post};
-use super::callback::guarded;
+use super::callback::{callback, guarded, Callback};
 use super::storage::{self, Store};
 use crate::core::outbox::{self, Answer, DropCounts, DEFAULT_RETRY_AFTER_MS};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Whether the page is hidden (being left, or in the background): then requests need
@@ -60,24 +59,26 @@ pub fn post(p: &Post) -> bool {
     )
 }
 
-/// `answer(id, status, retryAfter, sessionStatus)` as js/send.js calls it.
-type AnswerFn = dyn Fn(u32, f64, Option<String>, Option<String>);
-
 /// The installed receiver of every answer: one closure for the agent's life, freed (and
 /// unhooked) when dropped, so no request leaves anything behind.
 #[must_use]
 pub struct Answers {
-    _callback: Closure<AnswerFn>,
+    _callback: Callback,
 }
 
 impl Answers {
     /// Hands each answer, read into an [`Answer`], to `f(id, answer)`.
     pub fn install(f: impl Fn(u32, Answer) + 'static) -> Answers {
-        let callback = Closure::<AnswerFn>::new(
-            move |id, status, retry_after: Option<String>, session_status: Option<String>| {
-                f(id, read_answer(status, retry_after, session_status))
-            },
-        );
+        // js/send.js hands each answer as `[id, status, retryAfter, sessionStatus]`.
+        let callback = callback(move |answer: JsValue| {
+            let a: &js_sys::Array = answer.unchecked_ref();
+            let id = a.get(0).as_f64().unwrap_or(0.0) as u32;
+            let status = a.get(1).as_f64().unwrap_or(0.0);
+            f(
+                id,
+                read_answer(status, a.get(2).as_string(), a.get(3).as_string()),
+            )
+        });
         let _ = send_answers_to(&guarded(callback.as_ref().unchecked_ref()));
         Answers {
             _callback: callback,

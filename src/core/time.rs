@@ -4,12 +4,16 @@
 use crate::prelude::*;
 
 fn push_padded(out: &mut String, v: u64, width: usize) {
-    let mut buf = itoa::Buffer::new();
-    let s = buf.format(v);
-    for _ in s.len()..width {
+    let mut digits = 1;
+    let mut rest = v / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    for _ in digits..width {
         out.push('0');
     }
-    out.push_str(s);
+    super::wire::json::push_u64(out, v);
 }
 
 /// Days since 1970-01-01 to a civil (year, month, day), after Howard Hinnant's algorithm.

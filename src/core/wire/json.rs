@@ -1,5 +1,6 @@
 //! A small JSON writer: the agent builds its wire format with it instead of serde_json,
-//! and without `core::fmt` (floats through `ryu`, integers through `itoa`), which keeps the wasm small.
+//! and without `core::fmt`: integers by hand, fractional numbers by the writer the edge sets (the
+//! browser's own `String(n)`), which keeps the wasm small.
 //! Every string it writes is capped at [`MAX_STRING_BYTES`].
 use crate::prelude::*;
 
@@ -62,14 +63,61 @@ pub fn push_f64(out: &mut String, v: f64) {
         push_i64(out, v as i64);
         return;
     }
-    let mut buf = ryu::Buffer::new();
-    out.push_str(buf.format_finite(v));
+    match FLOAT_WRITER.0.get() {
+        Some(write) => write(out, v),
+        None => write_fixed(out, v),
+    }
+}
+
+/// Writes a fractional number; see [`set_float_writer`].
+pub type FloatWriter = fn(&mut String, f64);
+
+/// The writer of fractional numbers, set once by the edge.
+struct FloatWriterCell(core::cell::Cell<Option<FloatWriter>>);
+
+// SAFETY: set only by the wasm edge, which runs on one thread (wasm32 without atomics); native
+// tests never set it, so their threads only read a value nobody writes.
+unsafe impl Sync for FloatWriterCell {}
+
+static FLOAT_WRITER: FloatWriterCell = FloatWriterCell(core::cell::Cell::new(None));
+
+/// Sets how fractional numbers are written. The agent sets the browser's own `String(n)` at start
+/// (the shortest digits that read back as the same double, as `JSON.stringify` writes them), which
+/// costs one crossing per number instead of a float formatter in the wasm (ryu: ~1.7 KB gzip).
+pub fn set_float_writer(write: FloatWriter) {
+    FLOAT_WRITER.0.set(Some(write));
+}
+
+/// Without a writer: natively, Rust's shortest round-trip digits (what tests compare against);
+/// in the wasm (only before `start` sets the browser's), six decimals.
+#[cfg(not(target_arch = "wasm32"))]
+fn write_fixed(out: &mut String, v: f64) {
+    use core::fmt::Write;
+    let _ = write!(out, "{v}");
+}
+
+#[cfg(target_arch = "wasm32")]
+fn write_fixed(out: &mut String, v: f64) {
+    let micros = (v.abs() * 1e6 + 0.5) as u64;
+    if v < 0.0 {
+        out.push('-');
+    }
+    push_u64(out, micros / 1_000_000);
+    out.push('.');
+    let frac = micros % 1_000_000;
+    let mut div = 100_000;
+    while div > 0 {
+        out.push(char::from(b'0' + (frac / div % 10) as u8));
+        div /= 10;
+    }
 }
 
 /// Appends an integer.
 pub fn push_i64(out: &mut String, v: i64) {
-    let mut buf = itoa::Buffer::new();
-    out.push_str(buf.format(v));
+    if v < 0 {
+        out.push('-');
+    }
+    push_u64(out, v.unsigned_abs());
 }
 
 /// A whole number of ASCII digits (no sign, no spaces) that fits `u64`; `None` otherwise. One
@@ -88,10 +136,13 @@ pub fn parse_u64(s: &str) -> Option<u64> {
     Some(n)
 }
 
-/// Appends an unsigned integer.
+/// Appends an unsigned integer: most significant digit first, by recursion (at most 20 deep).
+/// Not itoa: its lookup tables and its `expect` (which linked `core::fmt`) cost more than this.
 pub fn push_u64(out: &mut String, v: u64) {
-    let mut buf = itoa::Buffer::new();
-    out.push_str(buf.format(v));
+    if v >= 10 {
+        push_u64(out, v / 10);
+    }
+    out.push(char::from(b'0' + (v % 10) as u8));
 }
 
 /// Builds one JSON object; keys are written in call order, commas handled.
@@ -184,6 +235,21 @@ impl<'a> Obj<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_are_written_in_full_with_their_sign() {
+        let write = |f: fn(&mut String)| {
+            let mut s = String::new();
+            f(&mut s);
+            s
+        };
+        assert_eq!(write(|s| push_u64(s, 0)), "0");
+        assert_eq!(write(|s| push_u64(s, 10)), "10");
+        assert_eq!(write(|s| push_u64(s, u64::MAX)), "18446744073709551615");
+        assert_eq!(write(|s| push_i64(s, -1)), "-1");
+        assert_eq!(write(|s| push_i64(s, i64::MIN)), "-9223372036854775808");
+        assert_eq!(write(|s| push_f64(s, -1234.0)), "-1234");
+    }
 
     #[test]
     fn parse_u64_reads_plain_digits_only() {
