@@ -15,6 +15,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'scripts', 'bench');
 const PEERS = join(BENCH, 'peers');
 const RUNS = Number(process.env.BENCH_RUNS || 5);
+// BENCH_ONLY=wasm-rum,elastic: only those agents' runtime (with the page with no agent), printed
+// and not written to BENCHMARKS.md, for comparing changes quickly.
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : null;
 const env = { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${process.env.PATH}` };
 const t0 = Date.now();
 const say = (...a) => console.log('bench:', ...a);
@@ -66,13 +69,12 @@ const shipped = (dir, rel = '') => readdirSync(dir, { withFileTypes: true }).fla
 const pkgFiles = shipped(join(ROOT, 'pkg')).map((f) => ({ f: f.replace(/^snippets\/[^/]+\//, 'snippets/'), ...sizes(readFileSync(join(ROOT, 'pkg', f))) }));
 say(`sizes done: ours ${ours.total.gzip} B gzip`);
 
-// twiggy: what the wasm is made of.
+// twiggy: what the wasm is made of: the shipped build (pruned and optimised as scripts/build.mjs does)
+// with its names kept, which scripts/check-no-fmt.mjs writes to target/wasm-rum-named.wasm.
 let twiggy = '(twiggy not installed: cargo install twiggy)';
 try {
-  execFileSync('cargo', ['build', '--quiet', '--release', '--lib', '--target', 'wasm32-unknown-unknown', '-p', 'wasm-rum'], { cwd: ROOT, env, stdio: 'ignore' });
-  execFileSync('wasm-bindgen', ['--target', 'web', '--out-dir', join(work, 'wb'), join(ROOT, 'target', 'wasm32-unknown-unknown', 'release', 'wasm_rum.wasm')], { env });
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'wasm-opt'), ['-Oz', '-g', '--enable-reference-types', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue', join(work, 'wb', 'wasm_rum_bg.wasm'), '-o', join(work, 'g.wasm')]);
-  twiggy = execFileSync('twiggy', ['top', '-n', '15', join(work, 'g.wasm')], { env }).toString();
+  if (!ONLY) execFileSync('node', ['scripts/check-no-fmt.mjs'], { cwd: ROOT, env, stdio: 'ignore' });
+  twiggy = execFileSync('twiggy', ['top', '-n', '15', join(ROOT, 'target', 'wasm-rum-named.wasm')], { env }).toString();
 } catch (e) {
   twiggy = `(twiggy failed: ${e.message.split('\n')[0]})`;
 }
@@ -109,7 +111,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
 const runtime = {};
 for (let run = 0; run < RUNS; run++) {
-  for (const id of ['none', ...AGENTS.map((a) => a.id)]) {
+  for (const id of ['none', ...AGENTS.map((a) => a.id)].filter((id) => !ONLY || id === 'none' || ONLY.includes(id))) {
     const context = await browser.newContext();
     const p = await context.newPage();
     const cdp = await context.newCDPSession(p);
@@ -140,6 +142,14 @@ for (let run = 0; run < RUNS; run++) {
 await browser.close();
 server.close();
 const med = Object.fromEntries(Object.entries(runtime).map(([id, r]) => [id, Object.fromEntries(Object.entries(r).map(([k, v]) => [k, median(v.filter((x) => !Number.isNaN(x)))]))]));
+
+if (ONLY) {
+  for (const [id, r] of Object.entries(med)) {
+    const d = (k) => (r[k] - med.none[k]).toFixed(1);
+    console.log(`${id}: main-thread added ${d('task')} ms, script added ${d('script')} ms, +per fetch ${(r.fetch - med.none.fetch).toFixed(1)} us, per error ${(r.error * 1000).toFixed(1)} us, ready ${r.ready.toFixed(1)} ms`);
+  }
+  process.exit(0);
+}
 
 // 3. The collector: payloads per second, p99 latency and CPU per payload from wrk (16 and 50 connections)
 // and its memory, beside the build of the commit before issue 13 (built once, cached).

@@ -97,8 +97,9 @@ pub struct Timeout {
 }
 
 impl Timeout {
-    /// Runs `f` once after `ms` milliseconds unless dropped first.
-    pub fn new(ms: f64, f: impl Fn() + 'static) -> Timeout {
+    /// Runs `f` once after `ms` milliseconds unless dropped first. A plain `fn`, as for
+    /// [`Listener::new`]: one closure type for every timer.
+    pub fn new(ms: f64, f: fn()) -> Timeout {
         let callback = callback(move |_| f());
         let id = set_timeout(&guarded(callback.as_ref().unchecked_ref()), ms);
         Timeout {
