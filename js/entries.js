@@ -127,3 +127,31 @@ export const take = (o) => flat(o.takeRecords());
 
 /** `performance.getEntriesByType(type)`, flat. */
 export const entries = (type) => flat(performance.getEntriesByType(type.replace(/^timing:/, '')), timing(type));
+
+/**
+ * An `Error` (or, from another realm, an object with string `name` and `message`) as
+ * `[name, message, stack]` (each `undefined` when not a string), in one call for the agent's error
+ * capture (src/browser/errors.rs); `undefined` for anything else, or when a getter throws.
+ */
+export function errorFields(v) {
+  try {
+    if (v === null || typeof v !== 'object') return;
+    const name = v.name, message = v.message;
+    if (!(v instanceof Error) && (typeof name !== 'string' || typeof message !== 'string')) return;
+    const stack = v.stack;
+    const text = (s) => (typeof s === 'string' ? s : undefined);
+    return [text(name), text(message), text(stack)];
+  } catch {}
+}
+
+/** An `ErrorEvent` as `[error, filename, lineno, colno, message]`, in one call; `undefined` for another event. */
+export function errorEvent(ev) {
+  try {
+    if (typeof ErrorEvent === 'function' && ev instanceof ErrorEvent) return [ev.error, ev.filename, ev.lineno, ev.colno, ev.message];
+  } catch {}
+}
+
+/** `[location.href, navigator.userAgent, navigator.language, innerWidth, innerHeight]` for the agent's `meta`. */
+export function pageFacts() {
+  return [location.href, navigator.userAgent, navigator.language, innerWidth, innerHeight];
+}

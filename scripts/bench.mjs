@@ -10,6 +10,7 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCollector, collectorMarkdown } from './bench/collector.mjs';
+import { BEFORE_ISSUE_14, buildBeforeIssue14 } from './bench/before.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = join(ROOT, 'scripts', 'bench');
@@ -45,19 +46,30 @@ const AGENTS = [
   { id: 'datadog', label: '@datadog/browser-rum', entry: 'datadog.js', version: version('@datadog/browser-rum') },
 ];
 
+// The agent before issue 14, built once (scripts/bench/before.mjs), measured beside this commit's.
+const before = buildBeforeIssue14({ env });
+if (before.pkg) {
+  const entry = join(tmpdir(), `wasm-rum-bench-before-${process.pid}.js`);
+  writeFileSync(entry, readFileSync(join(BENCH, 'entries', 'wasm-rum.js'), 'utf8')
+    .replace("'../../../pkg/index.js'", JSON.stringify(join(before.pkg, 'index.js')))
+    .replace("'/pkg/wasm_rum_bg.wasm'", "'/pkg-before/wasm_rum_bg.wasm'")
+    .replace("'/capture/wasm-rum'", "'/capture/wasm-rum-before'"));
+  AGENTS.splice(1, 0, { id: 'wasm-rum-before', label: `wasm-rum before issue 14 (${BEFORE_ISSUE_14.slice(0, 7)})`, entry, version: '0.1.0', pkg: before.pkg });
+} else say(`no build before issue 14: ${before.error}`);
+
 // 1. Size: each agent bundled from the registry with esbuild, minified, calling only its init.
 const work = mkdtempSync(join(tmpdir(), 'wasm-rum-bench-'));
 const sizes = (buf) => ({ raw: buf.length, gzip: gzipSync(buf, { level: 9 }).length, brotli: brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length });
 const bundles = {};
 for (const a of [{ id: 'none', entry: 'none.js' }, ...AGENTS]) {
   const out = join(work, `${a.id}.js`);
-  await esbuild.build({ entryPoints: [join(BENCH, 'entries', a.entry)], bundle: true, minify: true, format: 'esm', target: 'es2020', outfile: out, logLevel: 'error', nodePaths: [join(PEERS, 'node_modules')], define: { 'process.env.NODE_ENV': '"production"' } });
+  await esbuild.build({ entryPoints: [a.pkg ? a.entry : join(BENCH, 'entries', a.entry)], bundle: true, minify: true, format: 'esm', target: 'es2020', outfile: out, logLevel: 'error', nodePaths: [join(PEERS, 'node_modules')], define: { 'process.env.NODE_ENV': '"production"' } });
   bundles[a.id] = out;
   if (a.id !== 'none') {
     const js = readFileSync(out);
     a.js = sizes(js);
-    if (a.id === 'wasm-rum') {
-      a.wasm = sizes(readFileSync(join(ROOT, 'pkg', 'wasm_rum_bg.wasm')));
+    if (a.id.startsWith('wasm-rum')) {
+      a.wasm = sizes(readFileSync(join(a.pkg || join(ROOT, 'pkg'), 'wasm_rum_bg.wasm')));
       a.total = { raw: a.js.raw + a.wasm.raw, gzip: a.js.gzip + a.wasm.gzip, brotli: a.js.brotli + a.wasm.brotli };
     } else a.total = a.js;
   }
@@ -101,6 +113,7 @@ const server = createServer((req, res) => {
   if (path === '/api/ping') { res.writeHead(200, { 'content-type': 'application/json' }); return res.end('{"ok":true}'); }
   if (path.startsWith('/page/')) { res.writeHead(200, { 'content-type': 'text/html' }); return res.end(page(path.split('/')[2])); }
   if (path.startsWith('/bundle/')) { res.writeHead(200, { 'content-type': 'text/javascript' }); return res.end(readFileSync(bundles[path.split('/')[2].replace('.js', '')])); }
+  if (path.startsWith('/pkg-before/') && before.pkg) { res.writeHead(200, { 'content-type': path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' }); return res.end(readFileSync(join(before.pkg, path.slice('/pkg-before/'.length)))); }
   if (path.startsWith('/pkg/')) { res.writeHead(200, { 'content-type': path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript' }); return res.end(readFileSync(join(ROOT, path))); }
   res.writeHead(404); res.end();
 });
@@ -185,7 +198,7 @@ md += `"ready after" is when the agent is collecting, from navigation start (our
 {
   const added = (id) => (med[id] ? med[id].task - base.task : NaN);
   const fetchCost = (id) => (med[id] ? fmt(med[id].fetch - base.fetch, 1) : 'n/a');
-  md += `Goals (issue 14): main-thread time added ≤ 0.15× Faro with web-tracing and below Elastic's (ours: ${ratio(Math.max(added('wasm-rum'), 0), faroT)} of Faro's, ${ratio(Math.max(added('wasm-rum'), 0), added('elastic'))} of Elastic's); per-fetch overhead ≤ 100 µs (ours ${fetchCost('wasm-rum')} µs, Elastic ${fetchCost('elastic')} µs).\n\n`;
+  md += `Goals (issue 14): main-thread time added ≤ 0.15× Faro with web-tracing and below Elastic's (ours: ${ratio(Math.max(added('wasm-rum'), 0), faroT)} of Faro's, ${ratio(Math.max(added('wasm-rum'), 0), added('elastic'))} of Elastic's); per-fetch overhead ≤ 100 µs (ours ${fetchCost('wasm-rum')} µs, Elastic ${fetchCost('elastic')} µs); per error not worse than before issue 14 (ours ${med['wasm-rum'] ? fmt(med['wasm-rum'].error * 1000, 1) : 'n/a'} µs, before ${med['wasm-rum-before'] ? fmt(med['wasm-rum-before'].error * 1000, 1) : 'n/a'} µs). Before issue 14, in this run: ${med['wasm-rum-before'] ? `${fmt(added('wasm-rum-before'))} ms main-thread added, ${fetchCost('wasm-rum-before')} µs per fetch` : 'not measured'}.\n\n`;
 }
 md += `## Collector\n\n${collectorRow}\n\nTook ${Math.round((Date.now() - t0) / 1000)} s.\n`;
 writeFileSync(join(ROOT, 'BENCHMARKS.md'), md);

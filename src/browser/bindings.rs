@@ -115,6 +115,23 @@ extern "C" {
     /// A `PerformanceObserver` made by js/entries.js.
     pub type EntryObserver;
 
+    /// `errorFields(v)`: `[name, message, stack]` of an `Error` (or of an object with string
+    /// `name` and `message`, as one from another realm); `undefined` for anything else.
+    /// (`catch` gives it a glue shim: an import straight from a snippet would escape the build's
+    /// renaming of the boundary, scripts/build.mjs.)
+    #[wasm_bindgen(js_name = errorFields, catch)]
+    pub fn error_fields(v: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `errorEvent(ev)`: `[error, filename, lineno, colno, message]` of an `ErrorEvent`;
+    /// `undefined` for another event.
+    #[wasm_bindgen(js_name = errorEvent, catch)]
+    pub fn error_event(ev: &web_sys::Event) -> Result<JsValue, JsValue>;
+
+    /// `pageFacts()`: `[location.href, navigator.userAgent, navigator.language, innerWidth,
+    /// innerHeight]`.
+    #[wasm_bindgen(js_name = pageFacts, catch)]
+    pub fn page_facts() -> Result<JsValue, JsValue>;
+
     /// `observe(types, threshold, f)`: `f(nums, strings)` per batch; `undefined` when none of
     /// the comma-separated `types` is supported or the browser refused.
     #[wasm_bindgen(js_name = observe, catch)]

@@ -69,8 +69,7 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
 
 fn on_console(sink: SinkRef, level: String, args: Array) {
     if level == "error" {
-        if let Some(error) = args.iter().find(errors::is_error) {
-            let mut raw = errors::describe(&error, "Error");
+        if let Some(mut raw) = args.iter().find_map(|a| errors::error_of(&a)) {
             if args.length() > 1 {
                 raw.context.push(("console".into(), message(&args)));
             }

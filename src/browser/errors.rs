@@ -13,7 +13,6 @@ use crate::core::wire::json;
 use crate::core::wire::{Frame, Item};
 use crate::core::{Feature, SinkRef};
 use core::cell::RefCell;
-use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// What the feature holds while installed.
@@ -99,35 +98,34 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
 }
 
 fn on_error(ev: web_sys::Event) {
-    let Some(ev) = ev.dyn_ref::<web_sys::ErrorEvent>() else {
+    // [error, filename, lineno, colno, message] of an ErrorEvent, in one crossing.
+    let Some(fields) = super::bindings::error_event(&ev).ok() else {
         return;
     };
-    let error = ev.error();
-    let fallback = Some(Frame {
-        function: String::new(),
-        filename: ev.filename(),
-        lineno: ev.lineno(),
-        colno: ev.colno(),
-    });
+    let Some(f) = fields.dyn_ref::<js_sys::Array>() else {
+        return;
+    };
+    let text = |i| f.get(i).as_string().unwrap_or_default();
+    let num = |i| f.get(i).as_f64().unwrap_or(0.0) as u32;
+    let error = f.get(0);
     let mut raw = if error.is_undefined() || error.is_null() {
         // A cross-origin script's error ("Script error.") carries only the event's fields.
-        let message = ev.message();
-        RawError {
-            kind: "Error".into(),
-            value: if message.is_empty() {
-                "Script error.".into()
-            } else {
-                message
-            },
-            stack: String::new(),
-            fallback: None,
-            context: Vec::new(),
-            timestamp: 0.0,
-        }
+        let message = text(4);
+        let message = if message.is_empty() {
+            "Script error.".into()
+        } else {
+            message
+        };
+        raw_error("Error".into(), message, String::new())
     } else {
         describe(&error, "Error")
     };
-    raw.fallback = fallback;
+    raw.fallback = Some(Frame {
+        function: String::new(),
+        filename: text(1),
+        lineno: num(2),
+        colno: num(3),
+    });
     report(raw);
 }
 
@@ -138,30 +136,35 @@ fn on_rejection(ev: web_sys::Event) {
     report(describe(&ev.reason(), "UnhandledRejection"));
 }
 
-fn get_str(v: &JsValue, key: &str) -> Option<String> {
-    Reflect::get(v, &JsValue::from_str(key)).ok()?.as_string()
+/// An `Error` (or one that looks like one, as one from another realm does) as its name (`None`
+/// when not a string), message and stack, read in one crossing (js/entries.js `errorFields`).
+fn error_fields(v: &JsValue) -> Option<(Option<String>, String, String)> {
+    let fields = super::bindings::error_fields(v).ok()?;
+    let a: &js_sys::Array = fields.dyn_ref()?;
+    let text = |i| a.get(i).as_string();
+    Some((
+        text(0),
+        text(1).unwrap_or_default(),
+        text(2).unwrap_or_default(),
+    ))
 }
 
-/// Whether `v` is an `Error` (or looks like one, as one from another realm does).
-pub fn is_error(v: &JsValue) -> bool {
-    v.is_object()
-        && (v.is_instance_of::<js_sys::Error>()
-            || (get_str(v, "message").is_some() && get_str(v, "name").is_some()))
+/// An `Error` as a raw error (its name, message and stack); `None` for any other value.
+pub fn error_of(v: &JsValue) -> Option<RawError> {
+    let (name, value, stack) = error_fields(v)?;
+    let kind = name
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "Error".into());
+    Some(raw_error(kind, value, stack))
 }
 
 /// A thrown or rejected value as a raw error: an `Error` gives its name, message and stack;
 /// anything else becomes `non_error_kind` with a readable value.
 pub fn describe(v: &JsValue, non_error_kind: &str) -> RawError {
-    let (kind, value, stack) = if is_error(v) {
-        let name = get_str(v, "name").filter(|n| !n.is_empty());
-        (
-            name.unwrap_or_else(|| "Error".into()),
-            get_str(v, "message").unwrap_or_default(),
-            get_str(v, "stack").unwrap_or_default(),
-        )
-    } else {
-        (non_error_kind.into(), readable(v), String::new())
-    };
+    error_of(v).unwrap_or_else(|| raw_error(non_error_kind.into(), readable(v), String::new()))
+}
+
+fn raw_error(kind: String, value: String, stack: String) -> RawError {
     RawError {
         kind,
         value,
@@ -192,10 +195,10 @@ pub fn readable(v: &JsValue) -> String {
         json::push_f64(&mut s, n);
         return s;
     }
-    if is_error(v) {
-        let mut s = get_str(v, "name").unwrap_or_else(|| "Error".into());
+    if let Some((name, message, _)) = error_fields(v) {
+        let mut s = name.unwrap_or_else(|| "Error".into());
         s.push_str(": ");
-        s.push_str(&get_str(v, "message").unwrap_or_default());
+        s.push_str(&message);
         return s;
     }
     if let Ok(json) = js_sys::JSON::stringify(v) {

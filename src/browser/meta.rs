@@ -3,22 +3,27 @@
 use crate::prelude::*;
 
 use crate::core::wire::Browser;
+use wasm_bindgen::JsCast;
+
+/// `[location.href, navigator.userAgent, navigator.language, innerWidth, innerHeight]`, read in
+/// one crossing (js/entries.js `pageFacts`).
+fn facts() -> Option<js_sys::Array> {
+    super::bindings::page_facts().ok()?.dyn_into().ok()
+}
 
 /// `location.href`, `""` if unavailable.
 pub fn page_url() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().href().ok())
+    facts()
+        .and_then(|f| f.get(0).as_string())
         .unwrap_or_default()
 }
 
 /// The browser facts: name, version and OS parsed from the user agent, language, viewport.
 pub fn browser() -> Option<Browser> {
-    let w = web_sys::window()?;
-    let nav = w.navigator();
-    let ua = nav.user_agent().unwrap_or_default();
-    let num = |v: Result<wasm_bindgen::JsValue, wasm_bindgen::JsValue>| {
-        v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0) as u32
-    };
+    let f = facts()?;
+    let text = |i| f.get(i).as_string().unwrap_or_default();
+    let num = |i| f.get(i).as_f64().unwrap_or(0.0) as u32;
+    let ua = text(1);
     let parsed = crate::core::ua::parse(&ua);
     Some(Browser {
         name: parsed.name,
@@ -26,8 +31,8 @@ pub fn browser() -> Option<Browser> {
         os: parsed.os,
         mobile: parsed.mobile,
         user_agent: ua,
-        language: nav.language().unwrap_or_default(),
-        viewport_width: num(w.inner_width()),
-        viewport_height: num(w.inner_height()),
+        language: text(2),
+        viewport_width: num(3),
+        viewport_height: num(4),
     })
 }
