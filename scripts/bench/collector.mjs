@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildAt } from './before.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CONNECTIONS = [16, 50];
@@ -96,31 +97,14 @@ function medianRow(runs) {
 export function buildBeforeIssue13({ env = process.env } = {}) {
   const bin = join(OLD_TARGET, `wasm-rum-collector-${BEFORE_ISSUE_13.slice(0, 12)}`);
   if (existsSync(bin)) return { bin };
-  const git = (args, opts = {}) => execFileSync('git', args, { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  const tree = mkdtempSync(join(tmpdir(), 'wasm-rum-before-issue-13-'));
-  try {
-    try {
-      git(['cat-file', '-e', `${BEFORE_ISSUE_13}^{commit}`]);
-    } catch {
-      return { error: `commit ${BEFORE_ISSUE_13.slice(0, 12)} is not in this clone (shallow?)` };
-    }
-    git(['worktree', 'add', '--detach', '--force', tree, BEFORE_ISSUE_13]);
-    const build = spawnSync('cargo', ['build', '--quiet', '--release', '--locked', '-p', 'wasm-rum-collector'], {
-      cwd: tree, env: { ...env, CARGO_TARGET_DIR: OLD_TARGET }, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'],
-    });
-    if (build.status !== 0) {
-      const why = (build.stderr || '').trim().split('\n').filter((l) => /error/.test(l))[0] || build.error?.message || `exit ${build.status}`;
-      return { error: `cargo build of ${BEFORE_ISSUE_13.slice(0, 12)} failed: ${why}` };
-    }
-    mkdirSync(OLD_TARGET, { recursive: true });
-    copyFileSync(join(OLD_TARGET, 'release', 'wasm-rum-collector'), bin);
-    return { bin };
-  } catch (e) {
-    return { error: `no build of ${BEFORE_ISSUE_13.slice(0, 12)}: ${String(e.stderr || e.message).trim().split('\n')[0]}` };
-  } finally {
-    try { git(['worktree', 'remove', '--force', tree]); } catch { /* never added */ }
-    rmSync(tree, { recursive: true, force: true });
-  }
+  return buildAt(BEFORE_ISSUE_13, 'cargo', ['build', '--quiet', '--release', '--locked', '-p', 'wasm-rum-collector'], {
+    env: { ...env, CARGO_TARGET_DIR: OLD_TARGET },
+    keep: () => {
+      mkdirSync(OLD_TARGET, { recursive: true });
+      copyFileSync(join(OLD_TARGET, 'release', 'wasm-rum-collector'), bin);
+      return { bin };
+    },
+  });
 }
 
 /**
