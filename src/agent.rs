@@ -825,11 +825,6 @@ impl Agent {
         true
     }
 
-    /// Whether collection is paused.
-    pub fn is_paused(&self) -> bool {
-        self.paused
-    }
-
     /// Current epoch ms (for features that need the agent's clock).
     pub fn now(&self) -> f64 {
         date_now()

@@ -193,8 +193,9 @@ fn finalize_lcp(id: String) {
 
 /// `soft-navigation` entries: each starts the route's metrics (its URL redacted as the page's).
 fn on_soft_navs(nums: &[f64], strs: &str) {
+    let redact = TARGET.with(Target::redact);
     for mut nav in Flat::new(nums, strs).all(Flat::soft_navigation) {
-        nav.url = crate::core::url::redact(&nav.url, &TARGET.with(Target::redact));
+        nav.url = crate::core::url::redact(&nav.url, &redact);
         let url = nav.url.clone();
         update(|s, out| s.on_soft_navigation(nav, &Page, out));
         // INP's part in an idle task, as web-vitals: after the event entries that came first.
