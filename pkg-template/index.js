@@ -1,6 +1,9 @@
 // wasm-rum entry module: validates the config synchronously, loads the wasm, and hands the page
 // a handle at once whose calls queue until the agent runs. Never throws into the page after init().
-import load, * as wasm from './wasm_rum.js';
+import load, {
+  start, pushEvent, pushLog, pushMeasurement, pushError, setUser, setView, route, sessionId, sessionSampled, pause,
+  resume, flush, shutdown,
+} from './wasm_rum.js';
 
 const S = 'string', N = 'number', B = 'boolean', O = 'object', F = 'function', L = 'list', SL = 'strings';
 // One table of rules: [path, type, required, [min, max]]. config.rs `validate` mirrors the ranges.
@@ -542,8 +545,9 @@ export function init(pageConfig) {
     .then((m) => load({ module_or_path: m }))
     .then(() => {
       // The wasm reads the value at each RULES path, in order (src/browser/config_js.rs).
-      wasm.start(RULES.map(([path]) => path.split('.').reduce((o, k) => (o == null ? o : o[k]), wasmConfig)), host);
-      agent = wasm;
+      start(RULES.map(([path]) => path.split('.').reduce((o, k) => (o == null ? o : o[k]), wasmConfig)), host);
+      // The calls the handle forwards, by name (not the glue's namespace: it would keep initSync).
+      agent = { pushEvent, pushLog, pushMeasurement, pushError, setUser, setView, route, sessionId, sessionSampled, pause, resume, flush, shutdown };
       removeEventListener('error', onError);
       removeEventListener('unhandledrejection', onRejection);
       for (const [type, value, stack] of early.splice(0)) call('pushError', [type, value, stack, { early: 'true' }]);

@@ -3,7 +3,7 @@
 // consent holds on every path (no send, no storage write while paused), and every drop is reported.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, startStatic, launchBrowser, agentPage, html, waitFor } from './harness.mjs';
+import { startCollector, startStatic, launchBrowser, agentPage, html, waitFor, WASM_EXPORTS } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -11,9 +11,8 @@ after(async () => { await browser?.close(); });
 
 const ready = (p) => p.waitForFunction(() => window.rum && window.rum.getSession());
 
-// The wasm's memory: the glue returns the running instance's exports when initialised again
-// (export names are minified: the one Memory among them).
-const WASM_MEMORY = `window.wasmMemory = async () => { const m = await import('/pkg/wasm_rum.js'); return Object.values(await m.default()).find((v) => v instanceof WebAssembly.Memory).buffer.byteLength; };
+// The wasm's memory: the one Memory among the running instance's exports (their names are minified).
+const WASM_MEMORY = `window.wasmMemory = async () => Object.values(window.wasmExports).find((v) => v instanceof WebAssembly.Memory).buffer.byteLength;
 window.completed = 0;
 new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.name.startsWith(window.collectorUrl)) window.completed++; }).observe({ type: 'resource' });`;
 
@@ -21,7 +20,7 @@ for (const transport of ['fetch', 'beacon']) {
   test(`transport '${transport}': wasm memory stays flat over three rounds of 500 batches of 20 KB`, async () => {
     const collector = await startCollector({ args: ['--rate-limit', '0'] });
     const config = { url: collector.url, transport, app: { name: 'memory' }, batching: { sendTimeout: 60000, itemLimit: 1000 } };
-    const site = await startStatic({ routes: { '/': html(agentPage({ config, after: `window.collectorUrl = ${JSON.stringify(collector.url)};\n${WASM_MEMORY}` })) } });
+    const site = await startStatic({ routes: { '/': html(agentPage({ config, head: WASM_EXPORTS, after: `window.collectorUrl = ${JSON.stringify(collector.url)};\n${WASM_MEMORY}` })) } });
     const context = await browser.newContext();
     const page = await context.newPage();
     try {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startCollector, startStatic, launchBrowser, agentPage, html, waitFor } from './harness.mjs';
+import { startCollector, startStatic, launchBrowser, agentPage, html, waitFor, WASM_EXPORTS } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -381,13 +381,12 @@ test('hardening: localStorage full or denied does not stop the agent', async () 
 test('hardening: a wasm trap stops the agent quietly, warns once and reports once', async () => {
   const s = await setup(null, {
     routes: {
-      '/': (c) => agentPage({ config: config(c), head: WATCH, after: `
+      '/': (c) => agentPage({ config: config(c), head: WATCH + WASM_EXPORTS, after: `
         await rum.flush(); // resolves once the agent runs: console wrapped, listeners installed
         // A real trap from the real instance: with its memory overwritten, every pointer the
         // wasm loads is 0xffffffff, so the next call reads outside its memory
         // (WebAssembly.RuntimeError) before it can do anything else.
-        const glue = await import('/pkg/wasm_rum.js');
-        const wasm = await glue.default();
+        const wasm = window.wasmExports;
         new Uint8Array(wasm[${JSON.stringify(exportName('memory'))}].buffer).fill(0xff);
         rum.pushEvent('trap');
         rum.pushEvent('trap again');

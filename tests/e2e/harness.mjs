@@ -139,6 +139,17 @@ ${after}
 </script></body></html>`;
 }
 
+/**
+ * A head script that keeps the agent's wasm instance's exports in `window.wasmExports` as the page's
+ * WebAssembly API hands them out (pkg/index.js bundles the glue, so a test cannot import it).
+ */
+export const WASM_EXPORTS = `<script>
+for (const k of ['instantiateStreaming', 'instantiate']) {
+  const f = WebAssembly[k];
+  WebAssembly[k] = async (...a) => { const r = await f.apply(WebAssembly, a); window.wasmExports = (r.instance || r).exports; return r; };
+}
+</script>`;
+
 /** Serves `html` at `path` from a route handler. */
 export const html = (text, extraHeaders = {}) => (req, res) => {
   res.writeHead(200, { 'content-type': 'text/html', 'cache-control': 'no-store', ...extraHeaders });
