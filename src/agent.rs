@@ -304,7 +304,8 @@ fn page_meta(config: &Config, session: &Session) -> Meta {
 /// The listeners that send what is queued as the page is hidden, frozen or left.
 fn leave_listeners() -> Vec<Listener> {
     let mut listeners = Vec::new();
-    if let Some(w) = web_sys::window() {
+    {
+        let w = crate::browser::bindings::window();
         if let Some(doc) = w.document() {
             // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
             listeners.extend(Listener::new(

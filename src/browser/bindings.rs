@@ -56,6 +56,11 @@ extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(cb: &js_sys::Function, ms: f64) -> JsValue;
 
+    /// The page's `window` (the agent runs in a window only: the entry module checks), read once
+    /// instead of through `js_sys::global()`'s four probes and an `instanceof Window`.
+    #[wasm_bindgen(thread_local_v2, js_name = window)]
+    static WINDOW: web_sys::Window;
+
     /// `clearTimeout(id)`
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
@@ -203,4 +208,9 @@ extern "C" {
 /// (`core::wire::json::set_float_writer`), so our JSON has the digits Faro's `JSON.stringify` has.
 pub fn write_number(out: &mut String, n: f64) {
     out.push_str(&number_text(n));
+}
+
+/// The page's `window`.
+pub fn window() -> web_sys::Window {
+    WINDOW.with(Clone::clone)
 }

@@ -82,7 +82,8 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
     };
     STATE.with(|s| s.try_borrow_mut().ok().map(|mut s| *s = Some(state)))?;
     let mut listeners = Vec::new();
-    if let Some(w) = web_sys::window() {
+    {
+        let w = crate::browser::bindings::window();
         // Bubble phase on window: script errors only (resource load errors do not bubble).
         listeners.extend(Listener::new(w.unchecked_ref(), "error", false, on_error));
         listeners.extend(Listener::new(

@@ -15,7 +15,7 @@ use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 fn document() -> Option<web_sys::Document> {
-    web_sys::window()?.document()
+    crate::browser::bindings::window().document()
 }
 
 /// `document.visibilityState === 'hidden'` (read as a string: web-sys's enum conversion

@@ -12,7 +12,7 @@ pub enum Store {
 }
 
 fn storage(store: Store) -> Option<web_sys::Storage> {
-    let w = web_sys::window()?;
+    let w = crate::browser::bindings::window();
     match store {
         Store::Session => w.session_storage().ok().flatten(),
         Store::Local => w.local_storage().ok().flatten(),

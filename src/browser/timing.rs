@@ -92,8 +92,8 @@ pub fn install(config: &Config, sink: SinkRef) -> TimingGuard {
     TARGET.with(|t| t.set(Some((sink, config.redact.query_params.clone()))));
     let mut load = None;
     if !report_navigation() {
-        load = web_sys::window()
-            .and_then(|w| Listener::new(w.unchecked_ref(), "load", false, on_load));
+        let w = crate::browser::bindings::window();
+        load = Listener::new(w.unchecked_ref(), "load", false, on_load);
     }
     TimingGuard {
         _load: load,

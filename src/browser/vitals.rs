@@ -219,7 +219,10 @@ fn on_contentful_paints(nums: &[f64], strs: &str) {
 /// largest paint with (older Chromium had an attribute instead).
 fn soft_navs_supported() -> bool {
     let p = get(
-        &get(&js_sys::global(), "PerformanceSoftNavigation"),
+        &get(
+            &crate::browser::bindings::window(),
+            "PerformanceSoftNavigation",
+        ),
         "prototype",
     );
     get(&p, "getLargestInteractionContentfulPaint").is_function()
@@ -251,7 +254,11 @@ fn on_final_shifts(nums: &[f64], strs: &str) {
 
 /// `performance.interactionCount`, where the browser has it.
 fn browser_interaction_count() -> Option<f64> {
-    get(&get(&js_sys::global(), "performance"), "interactionCount").as_f64()
+    get(
+        &get(&crate::browser::bindings::window(), "performance"),
+        "interactionCount",
+    )
+    .as_f64()
 }
 
 fn events(nums: &[f64], strs: &str, force: bool) {
@@ -334,8 +341,8 @@ fn when_ttfb_ready() {
         when_activated(when_ttfb_ready);
         return;
     }
-    let complete = web_sys::window()
-        .and_then(|w| w.document())
+    let complete = crate::browser::bindings::window()
+        .document()
         .is_some_and(|d| d.ready_state() == "complete");
     if complete {
         defer(0.0, report_ttfb);
@@ -367,7 +374,10 @@ fn start_observers() {
     keep(Kind::Lcp, observe("largest-contentful-paint", None, on_lcp));
     keep(Kind::Resource, observe("resource", None, on_resources));
     keep(Kind::Cls, observe("layout-shift", None, on_shifts));
-    let event_timing = get(&js_sys::global(), "PerformanceEventTiming");
+    let event_timing = get(
+        &crate::browser::bindings::window(),
+        "PerformanceEventTiming",
+    );
     let has_interaction_id = event_timing.is_function()
         && js_sys::Reflect::has(&get(&event_timing, "prototype"), &"interactionId".into())
             .unwrap_or(false);
@@ -424,7 +434,7 @@ fn on_visibility(ev: web_sys::Event) {
 
 /// Starts measuring the five Core Web Vitals; measurements go to `sink`.
 pub fn install(config: &Config, sink: SinkRef) -> Option<Box<dyn Feature>> {
-    let window = web_sys::window()?;
+    let window = crate::browser::bindings::window();
     let nav = navigation();
     let activation = nav.as_ref().map_or(0.0, |(n, _, _)| n.activation_start);
     // web-vitals' `navigationURL` of a hard navigation: the entry's URL (the page's, without one).
