@@ -35,3 +35,19 @@ export function post(id, url, body, contentType, apiKey, sessionId, keepalive) {
     return false;
   }
 }
+
+/**
+ * The agent's keys in `localStorage` (`local`) or `sessionStorage`: op 0 reads `key` (`undefined` when
+ * absent), 1 writes `value` (false when the store is full, denied or missing), 2 removes it. Never throws.
+ */
+export function store(local, key, op, value) {
+  try {
+    const s = local ? localStorage : sessionStorage;
+    if (!op) return s.getItem(key) ?? undefined;
+    if (op === 1) s.setItem(key, value);
+    else s.removeItem(key);
+    return true;
+  } catch {
+    return op ? false : undefined;
+  }
+}

@@ -95,6 +95,11 @@ extern "C" {
     /// import behind the glue (the build's boundary renaming expects every import there).
     #[wasm_bindgen(js_name = onAnswer, catch)]
     pub fn send_answers_to(f: &JsValue) -> Result<(), JsValue>;
+
+    /// `store(local, key, op, value)` (js/send.js): in `localStorage` (else `sessionStorage`),
+    /// op 0 reads `key` (a string or `undefined`), 1 writes `value` (whether it held), 2 removes it.
+    #[wasm_bindgen(js_name = store)]
+    pub fn web_store(local: bool, key: &str, op: u32, value: &str) -> JsValue;
 }
 
 // --- tracing ---

@@ -1,4 +1,4 @@
-//! `sessionStorage`/`localStorage`, where a full or denied store is a `None`, never an error.
+//! `sessionStorage`/`localStorage` through js/send.js, where a full or denied store is a `None`, never an error.
 
 use crate::prelude::*;
 
@@ -11,27 +11,22 @@ pub enum Store {
     Local,
 }
 
-fn storage(store: Store) -> Option<web_sys::Storage> {
-    let w = crate::browser::bindings::window();
-    match store {
-        Store::Session => w.session_storage().ok().flatten(),
-        Store::Local => w.local_storage().ok().flatten(),
-    }
+/// One crossing per use, through js/send.js's `store` (which never throws).
+fn store(store: Store, key: &str, op: u32, value: &str) -> wasm_bindgen::JsValue {
+    crate::browser::bindings::web_store(store == Store::Local, key, op, value)
 }
 
 /// Reads a key.
-pub fn get(store: Store, key: &str) -> Option<String> {
-    storage(store)?.get_item(key).ok().flatten()
+pub fn get(s: Store, key: &str) -> Option<String> {
+    store(s, key, 0, "").as_string()
 }
 
 /// Writes a key; false when the store is full, denied or missing.
-pub fn set(store: Store, key: &str, value: &str) -> bool {
-    storage(store).is_some_and(|s| s.set_item(key, value).is_ok())
+pub fn set(s: Store, key: &str, value: &str) -> bool {
+    store(s, key, 1, value).is_truthy()
 }
 
 /// Removes a key.
-pub fn remove(store: Store, key: &str) {
-    if let Some(s) = storage(store) {
-        let _ = s.remove_item(key);
-    }
+pub fn remove(s: Store, key: &str) {
+    store(s, key, 2, "");
 }
