@@ -1,6 +1,6 @@
 // Bulk readers for the agent's performance observers (src/browser/vitals.rs): one call per batch
 // hands the agent flat numbers and one string, instead of one crossing per field. Which fields
-// each entry type gives, in order, is the `Entry` layout in src/browser/vitals.rs; strings are
+// each entry type gives, in order, is in the readers of `Flat` in src/core/vitals/entries.rs; strings are
 // joined with \x03 (and stripped of it). What the numbers mean is decided in Rust.
 
 const num = (v) => (Number.isFinite(v) ? v : 0);
@@ -29,9 +29,13 @@ function read(e, nums, strs) {
       strs.push(e.element ? chain(e.element) : '', clean(e.id), clean(e.url));
       break;
     case 'navigation':
+      nums.push(num(e.activationStart), num(e.responseStart), num(e.workerStart), num(e.fetchStart), num(e.domainLookupStart), num(e.connectStart), num(e.connectEnd), num(e.domInteractive), num(e.domContentLoadedEventStart), num(e.domComplete));
+      strs.push(clean(e.type));
+    // falls through: then what a resource gives
     case 'resource':
-      nums.push(num(e.startTime), num(e.requestStart), num(e.responseEnd), num(e.activationStart), num(e.responseStart), num(e.workerStart), num(e.fetchStart), num(e.domainLookupStart), num(e.connectStart), num(e.connectEnd), num(e.domInteractive), num(e.domContentLoadedEventStart), num(e.domComplete));
-      strs.push(clean(e.name), clean(e.type));
+      // Every resource entry reaches the LCP's 50-entry buffer: only what its attribution reads.
+      nums.push(num(e.startTime), num(e.requestStart), num(e.responseEnd));
+      strs.push(clean(e.name));
       break;
     case 'layout-shift': {
       const nodes = (e.sources || []).map((s) => s.node);

@@ -72,7 +72,7 @@ impl Env for Page {
     }
     fn resource_timeline(&self) -> Vec<Resource> {
         let (nums, strs) = entries("resource");
-        Flat::new(&nums, &strs).all(|f| f.timing().0)
+        Flat::new(&nums, &strs).all(Flat::resource)
     }
 }
 
@@ -127,7 +127,7 @@ fn navigation() -> Option<(NavTiming, String, String)> {
     if nums.is_empty() {
         return None;
     }
-    let (r, n, kind) = Flat::new(&nums, &strs).timing();
+    let (r, n, kind) = Flat::new(&nums, &strs).navigation();
     Some((n, kind, r.url))
         .filter(|(n, _, _)| n.response_start > 0.0 && n.response_start < performance_now())
 }
@@ -235,7 +235,7 @@ fn on_trusted_input() {
 }
 
 fn on_resources(nums: &[f64], strs: &str) {
-    let list = Flat::new(nums, strs).all(|f| f.timing().0);
+    let list = Flat::new(nums, strs).all(Flat::resource);
     with(|s| s.on_resources(list));
 }
 

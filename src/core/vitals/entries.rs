@@ -167,10 +167,9 @@ impl<'a> Flat<'a> {
         }
     }
 
-    /// `[startTime, requestStart, responseEnd, activationStart, responseStart, workerStart,
-    /// fetchStart, domainLookupStart, connectStart, connectEnd, domInteractive,
-    /// domContentLoadedEventStart, domComplete] [name, type]`: a resource or navigation entry.
-    pub fn timing(&mut self) -> (Resource, NavTiming, String) {
+    /// `[startTime, requestStart, responseEnd] [name]`: a resource entry, as the LCP may have
+    /// loaded it (the only fields web-vitals' LCP attribution reads).
+    pub fn resource(&mut self) -> Resource {
         let start_time = self.num();
         let request_start = self.num();
         let response_end = self.num();
@@ -179,6 +178,20 @@ impl<'a> Flat<'a> {
         } else {
             start_time
         };
+        Resource {
+            url: self.text(),
+            timing: LcpResource {
+                request_start: start,
+                response_end,
+            },
+            start_time: start,
+        }
+    }
+
+    /// `[activationStart, responseStart, workerStart, fetchStart, domainLookupStart, connectStart,
+    /// connectEnd, domInteractive, domContentLoadedEventStart, domComplete, startTime, requestStart,
+    /// responseEnd] [type, name]`: the navigation entry, with its type.
+    pub fn navigation(&mut self) -> (Resource, NavTiming, String) {
         let nav = NavTiming {
             activation_start: self.num(),
             response_start: self.num(),
@@ -191,15 +204,8 @@ impl<'a> Flat<'a> {
             dom_content_loaded_start: self.num(),
             dom_complete: self.num(),
         };
-        let resource = Resource {
-            url: self.text(),
-            timing: LcpResource {
-                request_start: start,
-                response_end,
-            },
-            start_time: start,
-        };
-        (resource, nav, self.text())
+        let kind = self.text();
+        (self.resource(), nav, kind)
     }
 
     /// `[value, startTime, hadRecentInput] [node chain]`.
@@ -359,15 +365,25 @@ mod tests {
 
     #[test]
     fn resource_entries_start_at_request_start_when_there_is_one() {
-        let mut nums = vec![5.0, 9.0, 40.0];
-        nums.extend([0.0; 10]);
-        nums.extend([5.0, 0.0, 40.0]);
-        nums.extend([0.0; 10]);
-        let got = Flat::new(&nums, "/a.png\x03\x03/b.png\x03").all(Flat::timing);
-        assert_eq!(got[0].0.start_time, 9.0);
-        assert_eq!(got[1].0.start_time, 5.0);
-        assert_eq!(got[1].0.url, "/b.png");
-        assert_eq!(got[1].0.timing.response_end, 40.0);
+        let nums = [5.0, 9.0, 40.0, 5.0, 0.0, 40.0];
+        let got = Flat::new(&nums, "/a.png\x03/b.png").all(Flat::resource);
+        assert_eq!(got[0].start_time, 9.0);
+        assert_eq!(got[1].start_time, 5.0);
+        assert_eq!(got[1].url, "/b.png");
+        assert_eq!(got[1].timing.response_end, 40.0);
+    }
+
+    #[test]
+    fn the_navigation_entry_reads_its_timing_then_its_type_and_url() {
+        let mut nums = vec![0.0; 10];
+        nums[1] = 120.0; // responseStart
+        nums.extend([0.0, 80.0, 300.0]);
+        let (r, nav, kind) = Flat::new(&nums, "reload\x03https://a/").navigation();
+        assert_eq!((nav.response_start, kind.as_str()), (120.0, "reload"));
+        assert_eq!(
+            (r.url.as_str(), r.start_time, r.timing.response_end),
+            ("https://a/", 80.0, 300.0)
+        );
     }
 
     #[test]
