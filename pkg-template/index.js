@@ -1,9 +1,10 @@
 // wasm-rum entry module: validates the config synchronously, loads the wasm, and hands the page
 // a handle at once whose calls queue until the agent runs. Never throws into the page after init().
-import load, {
-  start, pushEvent, pushLog, pushMeasurement, pushError, setUser, setView, route, sessionId, sessionSampled, pause,
-  resume, flush, shutdown,
-} from './wasm_rum.js';
+import load, { start, call as wasmCall } from './wasm_rum.js';
+
+// The handle's calls into the running agent, by their index here (src/lib.rs `call`).
+const OPS = ['pushEvent', 'pushLog', 'pushMeasurement', 'pushError', 'setUser', 'route', 'setView', 'sessionId',
+  'sessionSampled', 'pause', 'resume', 'flush', 'shutdown'];
 
 const S = 'string', N = 'number', B = 'boolean', O = 'object', F = 'function', L = 'list', SL = 'strings';
 // One table of rules: [path, type, required, [min, max]]. config.rs `validate` mirrors the ranges.
@@ -315,7 +316,8 @@ export function init(pageConfig) {
     return proto === Object.prototype || proto === null;
   };
 
-  let agent = null;
+  // Set once the agent runs: calls go to it instead of the queue.
+  let running = false;
   let failed = false;
   // Set when the agent itself failed (a wasm trap, a throw out of a call into it): from then
   // on nothing calls into the wasm again, and the page never sees our failure.
@@ -416,12 +418,12 @@ export function init(pageConfig) {
 
   const call = (name, args) => {
     if (failed) return undefined;
-    if (!agent) {
+    if (!running) {
       queue.push([name, args]);
       return undefined;
     }
     try {
-      return agent[name](...args);
+      return wasmCall(OPS.indexOf(name), args);
     } catch (e) {
       // Our methods do not throw: whatever came out of the wasm means it is broken.
       die(e);
@@ -507,7 +509,7 @@ export function init(pageConfig) {
       }
     },
     getSession() {
-      if (!agent || failed) return null;
+      if (!running || failed) return null;
       const id = call('sessionId', []);
       return id ? { id, sampled: !!call('sessionSampled', []) } : null;
     },
@@ -546,8 +548,7 @@ export function init(pageConfig) {
     .then(() => {
       // The wasm reads the value at each RULES path, in order (src/browser/config_js.rs).
       start(RULES.map(([path]) => path.split('.').reduce((o, k) => (o == null ? o : o[k]), wasmConfig)), host);
-      // The calls the handle forwards, by name (not the glue's namespace: it would keep initSync).
-      agent = { pushEvent, pushLog, pushMeasurement, pushError, setUser, setView, route, sessionId, sessionSampled, pause, resume, flush, shutdown };
+      running = true;
       removeEventListener('error', onError);
       removeEventListener('unhandledrejection', onRejection);
       for (const [type, value, stack] of early.splice(0)) call('pushError', [type, value, stack, { early: 'true' }]);

@@ -2,7 +2,7 @@
 //!
 //! This file is the wasm-bindgen API only. The package's entry module (`pkg-template/index.js`)
 //! validates the config, loads this module, and calls [`start`]; the handle it returns to the
-//! page queues calls until then and forwards them to [`Rum`].
+//! page queues calls until then and forwards them to `call`.
 #![deny(missing_docs)]
 // `no_std` so the shipped wasm (feature `tiny`) links neither std's panic machinery nor the
 // core::fmt code it reaches (several KB); every other build links std as usual.
@@ -66,143 +66,111 @@ mod api {
         agent::start(config, host).map_err(|e| JsValue::from(js_sys::Error::new(&e)))
     }
 
-    mod handle {
-        use super::*;
+    /// Every call of the page's handle once the agent runs, through one export (one glue wrapper
+    /// instead of thirteen, issue 14): `op` is the index of the call's name in the entry module's
+    /// `OPS`, `args` its arguments, already plain strings, numbers and objects of strings. Returns
+    /// the session id (`sessionId`, `undefined` when not running), whether the session is sampled
+    /// (`sessionSampled`), else `undefined`. Swallows its own failures.
+    #[wasm_bindgen]
+    pub fn call(op: u32, args: JsValue) -> JsValue {
         use wasm_bindgen::JsCast;
-        /// A custom event; `attributes` is an object of strings.
-        #[wasm_bindgen(js_name = pushEvent)]
-        pub fn push_event(name: String, attributes: JsValue, domain: Option<String>) {
-            agent::push(Item::Event(Event {
-                name,
-                domain: domain.unwrap_or_default(),
-                attributes: agent::str_map(&attributes),
+        let args: js_sys::Array = args.unchecked_into();
+        let arg = |i| args.get(i);
+        let text = |i| arg(i).as_string();
+        let map = |i| agent::str_map(&arg(i));
+        match op {
+            0 => agent::push(Item::Event(Event {
+                name: text(0).unwrap_or_default(),
+                domain: text(2).unwrap_or_default(),
+                attributes: map(1),
                 timestamp: date_now(),
                 trace: None,
-            }));
-        }
-
-        /// A log line.
-        #[wasm_bindgen(js_name = pushLog)]
-        pub fn push_log(message: String, level: Option<String>, context: JsValue) {
-            agent::push(Item::Log(Log {
-                message,
-                level: level.unwrap_or_else(|| "info".into()),
-                context: agent::str_map(&context),
+            })),
+            1 => agent::push(Item::Log(Log {
+                message: text(0).unwrap_or_default(),
+                level: text(1).unwrap_or_else(|| "info".into()),
+                context: map(2),
                 timestamp: date_now(),
                 trace: None,
-            }));
-        }
-
-        /// A measurement: `values` is an object of numbers.
-        #[wasm_bindgen(js_name = pushMeasurement)]
-        pub fn push_measurement(kind: String, values: JsValue, context: JsValue) {
-            let mut nums = Vec::new();
-            if values.is_object() {
-                for e in js_sys::Object::entries(values.unchecked_ref()).iter() {
-                    let pair: js_sys::Array = e.unchecked_into();
-                    if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_f64()) {
-                        if v.is_finite() {
-                            nums.push((k, v));
-                        }
-                    }
-                }
-            }
-            agent::push(Item::Measurement(Measurement {
-                kind,
-                values: nums,
+            })),
+            2 => agent::push(Item::Measurement(Measurement {
+                kind: text(0).unwrap_or_default(),
+                values: numbers(&arg(1)),
                 timestamp: date_now(),
-                context: agent::str_map(&context),
+                context: map(2),
                 trace: None,
-            }));
-        }
-
-        /// An error the page caught itself (or one the entry module kept from before the wasm
-        /// loaded): its stack is parsed here, and `ignoreErrors`, folding and the rate limit apply.
-        #[wasm_bindgen(js_name = pushError)]
-        pub fn push_error(kind: String, message: String, stack: Option<String>, context: JsValue) {
-            crate::browser::errors::report(RawError {
-                kind,
-                value: message,
-                stack: stack.unwrap_or_default(),
+            })),
+            // An error the page caught itself (or one the entry module kept from before the wasm
+            // loaded): its stack is parsed here, and `ignoreErrors`, folding and the rate limit apply.
+            3 => crate::browser::errors::report(RawError {
+                kind: text(0).unwrap_or_default(),
+                value: text(1).unwrap_or_default(),
+                stack: text(2).unwrap_or_default(),
                 fallback: None,
-                context: agent::str_map(&context),
+                context: map(3),
                 timestamp: date_now(),
-            });
-        }
-
-        /// Sets the user (`null` clears it).
-        #[wasm_bindgen(js_name = setUser)]
-        pub fn set_user(
-            id: Option<String>,
-            username: Option<String>,
-            email: Option<String>,
-            attributes: JsValue,
-        ) {
-            let user = if id.is_none() && username.is_none() && email.is_none() {
-                None
-            } else {
-                Some(User {
+            }),
+            4 => {
+                let (id, username, email) = (text(0), text(1), text(2));
+                // No id, username or email: the user is cleared.
+                let user = (id.is_some() || username.is_some() || email.is_some()).then(|| User {
                     id: id.unwrap_or_default(),
                     username: username.unwrap_or_default(),
                     email: email.unwrap_or_default(),
-                    attributes: agent::str_map(&attributes),
-                })
-            };
-            agent::with(|a| a.set_user(user));
-        }
-
-        /// The page moved to `url` without a new document (`replace`: by `replaceState`, the
-        /// same view); called by the entry module's history wrappers.
-        #[wasm_bindgen]
-        pub fn route(url: String, replace: bool) {
-            if agent::with(|a| a.navigate(&url, replace)) == Some(true) {
+                    attributes: map(3),
+                });
+                agent::with(|a| a.set_user(user));
+            }
+            // The page moved to `url` without a new document (`replace`: by `replaceState`, the
+            // same view); from the entry module's history wrappers.
+            5 => {
+                let url = text(0).unwrap_or_default();
+                if agent::with(|a| a.navigate(&url, arg(1).is_truthy())) == Some(true) {
+                    agent::flush();
+                }
+            }
+            6 => {
+                agent::with(|a| a.set_view(text(0).unwrap_or_default()));
+            }
+            7 => {
+                return agent::with(|a| a.session().0.to_string())
+                    .map_or(JsValue::UNDEFINED, JsValue::from)
+            }
+            8 => return JsValue::from_bool(agent::with(|a| a.session().1).unwrap_or(false)),
+            9 => {
+                agent::with(|a| a.pause());
+            }
+            10 => {
+                if agent::with(|a| a.resume()) == Some(true) {
+                    agent::resend_kept();
+                }
+            }
+            // Hands every queued item to the browser now.
+            11 => {
+                crate::browser::errors::report_dropped();
                 agent::flush();
             }
+            // Sends what is left and removes every listener and wrapper the agent installed.
+            12 => agent::shutdown(),
+            _ => {}
         }
+        JsValue::UNDEFINED
+    }
 
-        /// Sets the view name.
-        #[wasm_bindgen(js_name = setView)]
-        pub fn set_view(name: String) {
-            agent::with(|a| a.set_view(name));
-        }
-
-        /// The session id, or `undefined` when not running.
-        #[wasm_bindgen(js_name = sessionId)]
-        pub fn session_id() -> Option<String> {
-            agent::with(|a| a.session().0.to_string())
-        }
-
-        /// Whether the session's items are sent.
-        #[wasm_bindgen(js_name = sessionSampled)]
-        pub fn session_sampled() -> bool {
-            agent::with(|a| a.session().1).unwrap_or(false)
-        }
-
-        /// Stops collecting until `resume()`.
-        #[wasm_bindgen]
-        pub fn pause() {
-            agent::with(|a| a.pause());
-        }
-
-        /// Collects again after `pause()`.
-        #[wasm_bindgen]
-        pub fn resume() {
-            if agent::with(|a| a.resume()) == Some(true) {
-                agent::resend_kept();
+    /// The finite numbers of an object of numbers (a measurement's `values`).
+    fn numbers(values: &JsValue) -> Vec<(String, f64)> {
+        use wasm_bindgen::JsCast;
+        let mut nums = Vec::new();
+        if values.is_object() {
+            for e in js_sys::Object::entries(values.unchecked_ref()).iter() {
+                let pair: js_sys::Array = e.unchecked_into();
+                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_f64()) {
+                    if v.is_finite() {
+                        nums.push((k, v));
+                    }
+                }
             }
         }
-
-        /// Hands every queued item to the browser now.
-        #[wasm_bindgen]
-        pub fn flush() {
-            crate::browser::errors::report_dropped();
-            agent::flush();
-        }
-
-        /// Sends what is left and removes every listener and wrapper the agent installed.
-        #[wasm_bindgen]
-        pub fn shutdown() {
-            agent::shutdown();
-        }
+        nums
     }
 }
