@@ -173,20 +173,21 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
-    /// `requestIdleCallback(cb, {timeout})`; throws where it does not exist (Safari).
-    #[wasm_bindgen(js_name = requestIdleCallback, catch)]
-    pub fn request_idle_callback(
-        cb: &js_sys::Function,
-        options: &js_sys::Object,
-    ) -> Result<JsValue, JsValue>;
-
-    /// `addEventListener(type, cb, options)` on the global object (window).
-    #[wasm_bindgen(js_name = addEventListener)]
-    pub fn add_global_listener(kind: &str, cb: &js_sys::Function, options: &js_sys::Object);
-
     /// `removeEventListener(type, cb, capture)` on the global object (window).
     #[wasm_bindgen(js_name = removeEventListener)]
     pub fn remove_global_listener(kind: &str, cb: &js_sys::Function, capture: bool);
+}
+
+#[wasm_bindgen(module = "/js/page.js")]
+extern "C" {
+    /// `once(type, cb)`: `cb` on the next `type` event at the window (capture, once).
+    #[wasm_bindgen(js_name = once, catch)]
+    pub fn listen_once(kind: &str, cb: &js_sys::Function) -> Result<(), JsValue>;
+
+    /// `idle(cb)`: `cb` when idle, at most 1 s away (a 0 ms timeout without requestIdleCallback).
+    /// (`catch`: an import straight from a snippet would escape the build's boundary renaming.)
+    #[wasm_bindgen(js_name = idle, catch)]
+    pub fn when_idle(cb: &js_sys::Function) -> Result<(), JsValue>;
 }
 
 // --- errors ---

@@ -3,16 +3,12 @@
 //! the double `requestAnimationFrame`.
 use crate::prelude::*;
 
-use super::bindings::{
-    add_global_listener, remove_global_listener, request_animation_frame, request_idle_callback,
-    set_timeout,
-};
+use super::bindings::{listen_once, remove_global_listener, request_animation_frame, when_idle};
 use super::callback::once_js;
 use super::js::{flag, get};
 use crate::core::vitals::entries::Flat;
 use alloc::rc::Rc;
 use core::cell::RefCell;
-use wasm_bindgen::prelude::*;
 
 fn document() -> Option<web_sys::Document> {
     crate::browser::bindings::window().document()
@@ -65,13 +61,6 @@ pub fn hidden_since_load() -> f64 {
     }
 }
 
-fn capture_once() -> js_sys::Object {
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"capture".into(), &JsValue::TRUE);
-    let _ = js_sys::Reflect::set(&opts, &"once".into(), &JsValue::TRUE);
-    opts
-}
-
 fn shared(f: Box<dyn FnOnce()>) -> impl Fn() + Clone {
     let slot = Rc::new(RefCell::new(Some(f)));
     move || {
@@ -94,7 +83,7 @@ pub fn when_activated(f: fn()) {
 /// Runs `f` on the next `kind` event at the window (capture, once). The page keeps this
 /// one-shot listener until the event; it frees itself when it runs.
 pub fn once(kind: &str, f: fn()) {
-    add_global_listener(kind, &once_js(Box::new(f)), &capture_once());
+    let _ = listen_once(kind, &once_js(Box::new(f)));
 }
 
 /// web-vitals' `whenIdleOrHidden`: at once when hidden; otherwise in an idle callback (at most
@@ -118,12 +107,8 @@ pub fn when_idle_or_hidden(f: Box<dyn FnOnce()>) {
             run_idle();
         }))
     };
-    add_global_listener("visibilitychange", &on_hide, &capture_once());
-    let opts = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&opts, &"timeout".into(), &JsValue::from_f64(1000.0));
-    if request_idle_callback(&idle, &opts).is_err() {
-        set_timeout(&idle, 0.0);
-    }
+    let _ = listen_once("visibilitychange", &on_hide);
+    let _ = when_idle(&idle);
 }
 
 /// Runs `f` after two animation frames (web-vitals' `doubleRAF`): the first paint after a restore.
