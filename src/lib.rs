@@ -75,9 +75,54 @@ mod api {
     pub fn call(op: u32, args: JsValue) -> JsValue {
         use wasm_bindgen::JsCast;
         let args: js_sys::Array = args.unchecked_into();
-        let arg = |i| args.get(i);
-        let text = |i| arg(i).as_string();
-        let map = |i| agent::str_map(&arg(i));
+        let text = |i| args.get(i).as_string();
+        match op {
+            0..=4 => pushed(op, &args),
+            // The page moved to `url` without a new document (`replace`: by `replaceState`, the
+            // same view); from the entry module's history wrappers.
+            5 => {
+                let url = text(0).unwrap_or_default();
+                if agent::with(|a| a.navigate(&url, args.get(1).as_bool() == Some(true)))
+                    == Some(true)
+                {
+                    agent::flush();
+                }
+            }
+            6 => {
+                agent::with(|a| a.set_view(text(0).unwrap_or_default()));
+            }
+            7 => {
+                return agent::with(|a| a.session().0.to_string())
+                    .map_or(JsValue::UNDEFINED, JsValue::from)
+            }
+            8 => return JsValue::from_bool(agent::with(|a| a.session().1).unwrap_or(false)),
+            9 => {
+                agent::with(|a| a.pause());
+            }
+            // Collects again; what was kept while paused is sent.
+            10 => {
+                let resumed = agent::with(|a| a.resume()) == Some(true);
+                if resumed {
+                    agent::resend_kept();
+                }
+            }
+            // Hands every queued item to the browser now.
+            11 => {
+                crate::browser::errors::report_dropped();
+                agent::flush();
+            }
+            // Sends what is left and removes every listener and wrapper the agent installed.
+            12 => agent::shutdown(),
+            _ => {}
+        }
+        JsValue::UNDEFINED
+    }
+
+    /// `call`'s ops that hand the agent something: an event, a log, a measurement, an error, the user.
+    #[inline(always)]
+    fn pushed(op: u32, args: &js_sys::Array) {
+        let text = |i| args.get(i).as_string();
+        let map = |i| agent::str_map(&args.get(i));
         match op {
             0 => agent::push(Item::Event(Event {
                 name: text(0).unwrap_or_default(),
@@ -95,7 +140,7 @@ mod api {
             })),
             2 => agent::push(Item::Measurement(Measurement {
                 kind: text(0).unwrap_or_default(),
-                values: numbers(&arg(1)),
+                values: numbers(&args.get(1)),
                 timestamp: date_now(),
                 context: map(2),
                 trace: None,
@@ -110,7 +155,7 @@ mod api {
                 context: map(3),
                 timestamp: date_now(),
             }),
-            4 => {
+            _ => {
                 let (id, username, email) = (text(0), text(1), text(2));
                 // No id, username or email: the user is cleared.
                 let user = (id.is_some() || username.is_some() || email.is_some()).then(|| User {
@@ -121,40 +166,7 @@ mod api {
                 });
                 agent::with(|a| a.set_user(user));
             }
-            // The page moved to `url` without a new document (`replace`: by `replaceState`, the
-            // same view); from the entry module's history wrappers.
-            5 => {
-                let url = text(0).unwrap_or_default();
-                if agent::with(|a| a.navigate(&url, arg(1).is_truthy())) == Some(true) {
-                    agent::flush();
-                }
-            }
-            6 => {
-                agent::with(|a| a.set_view(text(0).unwrap_or_default()));
-            }
-            7 => {
-                return agent::with(|a| a.session().0.to_string())
-                    .map_or(JsValue::UNDEFINED, JsValue::from)
-            }
-            8 => return JsValue::from_bool(agent::with(|a| a.session().1).unwrap_or(false)),
-            9 => {
-                agent::with(|a| a.pause());
-            }
-            10 => {
-                if agent::with(|a| a.resume()) == Some(true) {
-                    agent::resend_kept();
-                }
-            }
-            // Hands every queued item to the browser now.
-            11 => {
-                crate::browser::errors::report_dropped();
-                agent::flush();
-            }
-            // Sends what is left and removes every listener and wrapper the agent installed.
-            12 => agent::shutdown(),
-            _ => {}
         }
-        JsValue::UNDEFINED
     }
 
     /// The finite numbers of an object of numbers (a measurement's `values`).

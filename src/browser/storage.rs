@@ -23,7 +23,7 @@ pub fn get(s: Store, key: &str) -> Option<String> {
 
 /// Writes a key; false when the store is full, denied or missing.
 pub fn set(s: Store, key: &str, value: &str) -> bool {
-    store(s, key, 1, value).is_truthy()
+    store(s, key, 1, value).as_bool() == Some(true)
 }
 
 /// Removes a key.
