@@ -89,17 +89,19 @@ fn hex_value(b: u8) -> u8 {
 /// spaces and tabs (optional whitespace in a header value) are ignored.
 pub fn parse_traceparent(header: &str) -> Option<TraceParent> {
     let h = header.trim_matches([' ', '\t']);
-    if h.len() < 55 || !h.as_bytes()[..55].is_ascii() {
+    // The four shared fields as a fixed array: indexing it has no bounds check (nor panic path).
+    let b: &[u8; 55] = h.as_bytes().get(..55)?.try_into().ok()?;
+    if !b.is_ascii() {
         return None;
     }
     let part = |a, b| super::text::mid(h, a, b);
     let (version, trace_id, parent_id, flags) =
         (part(0, 2), part(3, 35), part(36, 52), part(53, 55));
-    let dashes = h.as_bytes()[2] == b'-' && h.as_bytes()[35] == b'-' && h.as_bytes()[52] == b'-';
+    let dashes = b[2] == b'-' && b[35] == b'-' && b[52] == b'-';
     let tail_ok = match version {
         "00" => h.len() == 55,
         "ff" => false,
-        _ => h.len() == 55 || h.as_bytes()[55] == b'-',
+        _ => matches!(h.as_bytes().get(55), None | Some(b'-')),
     };
     let ok = dashes
         && tail_ok
@@ -111,11 +113,10 @@ pub fn parse_traceparent(header: &str) -> Option<TraceParent> {
     if !ok {
         return None;
     }
-    let f = flags.as_bytes();
     Some(TraceParent {
         trace_id: trace_id.into(),
         parent_id: parent_id.into(),
-        flags: hex_value(f[0]) << 4 | hex_value(f[1]),
+        flags: hex_value(b[53]) << 4 | hex_value(b[54]),
     })
 }
 
