@@ -12,8 +12,8 @@ pub enum Store {
 }
 
 /// One crossing per use, through js/send.js's `store` (which never throws).
-fn store(store: Store, key: &str, op: u32, value: &str) -> wasm_bindgen::JsValue {
-    crate::browser::bindings::web_store(store == Store::Local, key, op, value)
+fn store(which: Store, key: &str, op: u32, value: &str) -> wasm_bindgen::JsValue {
+    crate::browser::bindings::web_store(which == Store::Local, key, op, value)
 }
 
 /// Reads a key.
