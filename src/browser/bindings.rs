@@ -70,7 +70,7 @@ impl Host {
     /// Whether the config list `list` holds RegExps (tested by [`Host::test`]).
     pub fn has_reg_exps(&self, list: &str) -> bool {
         self.reg_exps()
-            .is_some_and(|lists| lists.split(',').any(|l| l == list))
+            .is_some_and(|lists| crate::core::text::split(&lists, b',').any(|l| l == list))
     }
 }
 

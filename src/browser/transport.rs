@@ -101,7 +101,7 @@ fn read_answer(status: f64, retry_after: Option<String>, session_status: Option<
     }
     if status == 429.0 {
         let ms = retry_after
-            .and_then(|v| crate::core::wire::json::parse_u64(v.trim()))
+            .and_then(|v| crate::core::wire::json::parse_u64(v.trim_ascii()))
             .filter(|s| *s <= u64::from(u32::MAX))
             .map_or(DEFAULT_RETRY_AFTER_MS, |s| s as f64 * 1000.0);
         return Answer::RetryAfter(ms);

@@ -28,13 +28,13 @@ pub use super::outbox::DROPPED_EVENT;
 pub fn parse_stack(stack: &str) -> Vec<Frame> {
     // V8 prefixes every frame with "at "; when a stack has such lines, only they are frames
     // (a message line could otherwise look like a Firefox frame).
-    let v8 = stack.lines().any(|l| l.trim_start().starts_with("at "));
+    let v8 = text::split(stack, b'\n').any(|l| l.trim_ascii_start().starts_with("at "));
     let mut frames = Vec::new();
-    for line in stack.lines() {
+    for line in text::split(stack, b'\n') {
         if frames.len() == MAX_FRAMES {
             break;
         }
-        let line = line.trim();
+        let line = line.trim_ascii();
         let frame = if v8 {
             line.strip_prefix("at ").and_then(parse_v8)
         } else {
@@ -50,14 +50,17 @@ pub fn parse_stack(stack: &str) -> Vec<Frame> {
 /// One V8 frame after `at `: `fn (loc)`, `loc`, `new Foo (loc)`, `async fn (loc)`,
 /// `Obj.method [as alias] (loc)`, `eval (eval at outer (url:1:2), <anonymous>:3:4)`.
 fn parse_v8(rest: &str) -> Option<Frame> {
-    let rest = rest.trim();
+    let rest = rest.trim_ascii();
     if rest.is_empty() {
         return None;
     }
-    let (function, location) = match rest.strip_suffix(')').and_then(|r| {
+    let (function, location) = match rest.strip_suffix(")").and_then(|r| {
         // The location is the last parenthesised group, which may itself hold parentheses (eval).
         let open = matching_open(r)?;
-        Some((text::head(r, open).trim_end(), text::tail(r, open + 1)))
+        Some((
+            text::head(r, open).trim_ascii_end(),
+            text::tail(r, open + 1),
+        ))
     }) {
         Some((f, loc)) if !f.is_empty() => (f, loc),
         _ => ("", rest),
@@ -76,11 +79,14 @@ fn parse_v8(rest: &str) -> Option<Frame> {
 /// Index of the `(` that matches a `)` just past the end of `s`.
 fn matching_open(s: &str) -> Option<usize> {
     let mut depth = 0usize;
-    for (i, c) in s.char_indices().rev() {
-        match c {
-            ')' => depth += 1,
-            '(' if depth == 0 => return Some(i),
-            '(' => depth -= 1,
+    let b = s.as_bytes();
+    let mut i = b.len();
+    while i > 0 {
+        i -= 1;
+        match b[i] {
+            b')' => depth += 1,
+            b'(' if depth == 0 => return Some(i),
+            b'(' => depth -= 1,
             _ => {}
         }
     }
@@ -92,9 +98,9 @@ fn matching_open(s: &str) -> Option<usize> {
 fn eval_origin(s: &str) -> Option<Frame> {
     let mut best = None;
     let mut rest = s;
-    while let Some(open) = rest.find('(') {
+    while let Some(open) = text::find_any(rest, b"(") {
         let inner = text::tail(rest, open + 1);
-        let end = inner.find([')', ',']).unwrap_or(inner.len());
+        let end = text::find_any(inner, b"),").unwrap_or(inner.len());
         let f = location_frame(text::head(inner, end));
         if f.lineno > 0 {
             best = Some(f);
@@ -111,12 +117,9 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
     if line.is_empty() {
         return None;
     }
-    let (function, location) = match line.find('@') {
-        Some(at) => (text::head(line, at), text::tail(line, at + 1)),
-        None => ("", line),
-    };
+    let (function, location) = text::split_once_at(line, b'@').unwrap_or(("", line));
     // Firefox prefixes async frames with their cause: `async*fn`, `promise callback*fn`.
-    let function = function.rsplit('*').next().unwrap_or(function);
+    let function = text::after_last(function, b'*');
     let frame = if let Some(eval_at) = super::text::find(location, " line ") {
         // `url line 3 > eval:1:5` or `… > Function:1:10`: the line of the calling script.
         let (file, tail) = (
@@ -140,7 +143,7 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
         // `eval code@`, or a line of text that is no frame at all.
         return None;
     }
-    if !line.contains('@') && frame.lineno == 0 && !is_native {
+    if text::find_any(line, b"@").is_none() && frame.lineno == 0 && !is_native {
         return None;
     }
     Some(Frame {
@@ -152,7 +155,7 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
 /// `url:line:col`, `url:line`, or a location without position (`<anonymous>`, `native`,
 /// `index 0`, `[native code]`, `…/x.wasm:wasm-function[12]:0x1a`).
 fn location_frame(loc: &str) -> Frame {
-    let loc = loc.trim();
+    let loc = loc.trim_ascii();
     let (rest, last) = split_number(loc);
     let (filename, lineno, colno) = match last {
         Some(n) => match split_number(rest) {
@@ -172,7 +175,7 @@ fn location_frame(loc: &str) -> Frame {
 /// Splits a trailing `:123` off `s`.
 fn split_number(s: &str) -> (&str, Option<u32>) {
     // rsplit_once, not slicing at an index: no panic path (issue 14).
-    if let Some((head, digits)) = s.rsplit_once(':') {
+    if let Some((head, digits)) = text::rsplit_once_at(s, b':') {
         if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
             if let Some(n) =
                 super::wire::json::parse_u64(digits).and_then(|n| u32::try_from(n).ok())
@@ -185,7 +188,7 @@ fn split_number(s: &str) -> (&str, Option<u32>) {
 }
 
 fn name_or_unknown(name: &str) -> String {
-    let name = name.trim();
+    let name = name.trim_ascii();
     if name.is_empty() {
         UNKNOWN_FUNCTION.into()
     } else {

@@ -104,7 +104,7 @@ impl DropCounts {
     /// Reads the stored form; anything unreadable counts as zero.
     pub fn decode(stored: &str) -> DropCounts {
         let mut c = DropCounts::default();
-        for (slot, part) in c.0.iter_mut().zip(stored.split(',')) {
+        for (slot, part) in c.0.iter_mut().zip(super::text::split(stored, b',')) {
             *slot = super::wire::json::parse_u64(part).unwrap_or(0);
         }
         c
@@ -324,9 +324,8 @@ impl OfflineQueue {
     /// Reads the stored form; anything that is not a JSON object is skipped.
     pub fn decode(stored: &str) -> OfflineQueue {
         OfflineQueue {
-            bodies: stored
-                .lines()
-                .filter(|l| l.starts_with('{') && l.ends_with('}'))
+            bodies: super::text::split(stored, b'\n')
+                .filter(|l| l.starts_with("{") && l.ends_with("}"))
                 .map(str::to_string)
                 .collect(),
             dropped: 0,
@@ -347,7 +346,7 @@ impl OfflineQueue {
 
     /// Adds a body, dropping the oldest ones to stay within the bounds.
     pub fn push(&mut self, body: String) {
-        if body.len() > MAX_BYTES || body.contains('\n') {
+        if body.len() > MAX_BYTES || super::text::find_any(&body, b"\n").is_some() {
             self.dropped += 1;
             return;
         }

@@ -54,7 +54,7 @@ impl Session {
 
     /// Reads the stored form back; `None` for anything malformed.
     pub fn decode(s: &str) -> Option<Session> {
-        let mut it = s.split('|');
+        let mut it = super::text::split(s, b'|');
         let id = it.next()?;
         let started = super::wire::json::parse_u64(it.next()?)? as f64;
         let last_activity = super::wire::json::parse_u64(it.next()?)? as f64;

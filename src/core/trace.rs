@@ -88,7 +88,7 @@ fn hex_value(b: u8) -> u8 {
 /// later version may only append `-…` after the four fields it shares with `00`. Surrounding
 /// spaces and tabs (optional whitespace in a header value) are ignored.
 pub fn parse_traceparent(header: &str) -> Option<TraceParent> {
-    let h = header.trim_matches([' ', '\t']);
+    let h = super::text::trim_set(header, b" \t");
     // The four shared fields as a fixed array: indexing it has no bounds check (nor panic path).
     let b: &[u8; 55] = h.as_bytes().get(..55)?.try_into().ok()?;
     if !b.is_ascii() {
@@ -149,9 +149,14 @@ pub fn url_under(target: &str, prefix: &str) -> bool {
     {
         return false;
     }
-    let base = p.path.trim_end_matches('/');
+    let path = p.path.as_bytes();
+    let mut n = path.len();
+    while n > 0 && path[n - 1] == b'/' {
+        n -= 1;
+    }
+    let base = super::text::head(p.path, n);
     match t.path.strip_prefix(base) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/') || base.is_empty(),
+        Some(rest) => rest.is_empty() || rest.starts_with("/") || base.is_empty(),
         None => false,
     }
 }
@@ -159,7 +164,7 @@ pub fn url_under(target: &str, prefix: &str) -> bool {
 /// `url` without its query and fragment: what a `propagateTraceHeaderCorsUrls` RegExp is
 /// tested against, so an allowed URL inside another URL's query never matches.
 pub fn without_query(url: &str) -> &str {
-    super::text::head(url, url.find(['?', '#']).unwrap_or(url.len()))
+    super::text::head(url, super::text::find_any(url, b"?#").unwrap_or(url.len()))
 }
 
 /// `url` made absolute against `base` for the forms a config URL takes (`https://…`,
@@ -169,12 +174,15 @@ pub fn absolute(base: &str, url: &str) -> String {
     else {
         return url.into();
     };
-    let authority = super::text::head(rest, rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let authority = super::text::head(
+        rest,
+        super::text::find_any(rest, b"/?#").unwrap_or(rest.len()),
+    );
     let mut out = String::from(scheme);
     if let Some(tail) = url.strip_prefix("//") {
         out.push_str("://");
         out.push_str(tail);
-    } else if url.starts_with('/') && url::parse(base).is_some() {
+    } else if url.starts_with("/") && url::parse(base).is_some() {
         out.push_str("://");
         out.push_str(authority);
         out.push_str(url);
@@ -338,7 +346,8 @@ pub fn client_span(req: Request, outcome: &Outcome, session_id: &str, redact: &[
         AttrValue::Str(url::redact(&req.url, redact)),
     ));
     if let Some(p) = url::parse(&req.url) {
-        let host = p.host.trim_start_matches('[').trim_end_matches(']');
+        let host = p.host.strip_prefix("[").unwrap_or(p.host);
+        let host = host.strip_suffix("]").unwrap_or(host);
         attributes.push(("server.address".into(), AttrValue::Str(host.into())));
         attributes.push(("server.port".into(), AttrValue::Int(p.port as i64)));
     }

@@ -21,7 +21,7 @@ pub struct Agent {
 fn version_after<'a>(ua: &'a str, token: &str) -> Option<&'a str> {
     let start = super::text::find(ua, token)? + token.len();
     let rest = super::text::tail(ua, start);
-    let end = rest.find([' ', ';', ')']).unwrap_or(rest.len());
+    let end = super::text::find_any(rest, b" ;)").unwrap_or(rest.len());
     Some(super::text::head(rest, end))
 }
 

@@ -33,18 +33,21 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
     {
         return None;
     }
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority_end = super::text::find_any(rest, b"/?#").unwrap_or(rest.len());
     let authority = super::text::head(rest, authority_end);
     // Drop userinfo: `user:pass@host`.
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let (host, port) = if let Some(end) = hostport.strip_prefix('[').and_then(|h| h.find(']')) {
+    let hostport = super::text::after_last(authority, b'@');
+    let (host, port) = if let Some(end) = hostport
+        .strip_prefix("[")
+        .and_then(|h| super::text::find_any(h, b"]"))
+    {
         // [v6]:port
         let host = super::text::head(hostport, end + 2);
         let port = super::text::tail(hostport, end + 2)
-            .strip_prefix(':')
+            .strip_prefix(":")
             .and_then(port);
         (host, port)
-    } else if let Some((h, p)) = hostport.rsplit_once(':') {
+    } else if let Some((h, p)) = super::text::rsplit_once_at(hostport, b':') {
         (h, port(p))
     } else {
         (hostport, None)
@@ -57,11 +60,8 @@ pub fn parse(url: &str) -> Option<Parts<'_>> {
         _ => 80,
     };
     let tail = super::text::tail(rest, authority_end);
-    let tail = tail.split('#').next().unwrap_or("");
-    let (path, query) = match tail.split_once('?') {
-        Some((p, q)) => (p, q),
-        None => (tail, ""),
-    };
+    let tail = super::text::before_first(tail, b'#');
+    let (path, query) = super::text::split_once_at(tail, b'?').unwrap_or((tail, ""));
     Some(Parts {
         scheme,
         host,
@@ -199,11 +199,11 @@ pub fn is_sensitive(name: &str, extra: &[String]) -> bool {
 
 /// Appends `query` (without `?`) with every sensitive value replaced by `REDACTED`.
 fn push_query(out: &mut String, query: &str, extra: &[String]) {
-    for (i, pair) in query.split('&').enumerate() {
+    for (i, pair) in super::text::split(query, b'&').enumerate() {
         if i > 0 {
             out.push('&');
         }
-        match pair.split_once('=') {
+        match super::text::split_once_at(pair, b'=') {
             Some((name, _)) if is_sensitive(name, extra) => {
                 out.push_str(name);
                 out.push('=');
@@ -216,7 +216,7 @@ fn push_query(out: &mut String, query: &str, extra: &[String]) {
 
 /// Appends `path?query` with its query redacted.
 fn push_path_and_query(out: &mut String, s: &str, extra: &[String]) {
-    match s.split_once('?') {
+    match super::text::split_once_at(s, b'?') {
         Some((path, query)) => {
             out.push_str(path);
             out.push('?');
@@ -235,7 +235,7 @@ fn push_without_userinfo(out: &mut String, head: &str) {
     };
     let (prefix, rest) = match super::text::split_once(head, "//") {
         Some((scheme, rest))
-            if scheme.is_empty() || scheme.strip_suffix(':').is_some_and(scheme_ok) =>
+            if scheme.is_empty() || scheme.strip_suffix(":").is_some_and(scheme_ok) =>
         {
             (scheme, rest)
         }
@@ -244,17 +244,13 @@ fn push_without_userinfo(out: &mut String, head: &str) {
             return;
         }
     };
-    let (authority, path) = match rest.split_once('/') {
+    let (authority, path) = match super::text::split_once_at(rest, b'/') {
         Some((a, p)) => (a, Some(p)),
         None => (rest, None),
     };
     out.push_str(prefix);
     out.push_str("//");
-    out.push_str(
-        authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host),
-    );
+    out.push_str(super::text::after_last(authority, b'@'));
     if let Some(p) = path {
         out.push('/');
         out.push_str(p);
@@ -267,11 +263,11 @@ fn push_without_userinfo(out: &mut String, head: &str) {
 /// as the URL's is. `extra` holds the config's `redact.queryParams`.
 pub fn redact(url: &str, extra: &[String]) -> String {
     let mut out = String::with_capacity(url.len());
-    let (before_fragment, fragment) = match url.split_once('#') {
+    let (before_fragment, fragment) = match super::text::split_once_at(url, b'#') {
         Some((b, f)) => (b, Some(f)),
         None => (url, None),
     };
-    match before_fragment.split_once('?') {
+    match super::text::split_once_at(before_fragment, b'?') {
         Some((head, query)) => {
             push_without_userinfo(&mut out, head);
             out.push('?');
@@ -280,8 +276,8 @@ pub fn redact(url: &str, extra: &[String]) -> String {
         None => push_without_userinfo(&mut out, before_fragment),
     }
     if let Some(f) = fragment {
-        if let Some(route) = f.strip_prefix('/').or_else(|| f.strip_prefix("!/")) {
-            out.push_str(if f.starts_with('!') { "#!/" } else { "#/" });
+        if let Some(route) = f.strip_prefix("/").or_else(|| f.strip_prefix("!/")) {
+            out.push_str(if f.starts_with("!") { "#!/" } else { "#/" });
             push_path_and_query(&mut out, route, extra);
         }
     }

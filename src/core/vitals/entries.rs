@@ -15,7 +15,7 @@ use super::NavTiming;
 /// A batch of flat entries, read front to back; reading past the end gives 0 and "".
 pub struct Flat<'a> {
     nums: &'a [f64],
-    strs: core::str::Split<'a, char>,
+    strs: crate::core::text::Split<'a>,
 }
 
 impl<'a> Flat<'a> {
@@ -23,7 +23,7 @@ impl<'a> Flat<'a> {
     pub fn new(nums: &'a [f64], strings: &'a str) -> Flat<'a> {
         Flat {
             nums,
-            strs: strings.split('\x03'),
+            strs: crate::core::text::split(strings, 3),
         }
     }
 
@@ -52,17 +52,13 @@ impl<'a> Flat<'a> {
         if chain.is_empty() {
             return chain;
         }
-        let parts: Vec<NodePart> = chain
-            .split('\x02')
+        let parts: Vec<NodePart> = crate::core::text::split(&chain, 2)
             .map(|p| {
-                let mut f = p.split('\x01');
+                let mut f = crate::core::text::split(p, 1);
                 NodePart {
                     name: f.next().unwrap_or_default().into(),
                     id: f.next().unwrap_or_default().into(),
-                    classes: f
-                        .next()
-                        .unwrap_or_default()
-                        .split(' ')
+                    classes: crate::core::text::split(f.next().unwrap_or_default(), b' ')
                         .map(String::from)
                         .collect(),
                 }
