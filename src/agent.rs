@@ -308,24 +308,24 @@ fn leave_listeners() -> Vec<Listener> {
         let w = crate::browser::bindings::window();
         if let Some(doc) = w.document() {
             // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
-            listeners.extend(Listener::new(
-                doc.unchecked_ref(),
-                "visibilitychange",
-                false,
-                |_| {
+            crate::core::push_some(
+                &mut listeners,
+                Listener::new(doc.unchecked_ref(), "visibilitychange", false, |_| {
                     if crate::browser::lifecycle::is_hidden() {
                         flush_leaving();
                     }
-                },
-            ));
+                }),
+            );
             // A frozen page (Chrome's page lifecycle) may be discarded without `pagehide`.
-            listeners.extend(Listener::new(doc.unchecked_ref(), "freeze", false, |_| {
-                flush_leaving()
-            }));
+            crate::core::push_some(
+                &mut listeners,
+                Listener::new(doc.unchecked_ref(), "freeze", false, |_| flush_leaving()),
+            );
         }
-        listeners.extend(Listener::new(w.unchecked_ref(), "pagehide", true, |_| {
-            flush_leaving()
-        }));
+        crate::core::push_some(
+            &mut listeners,
+            Listener::new(w.unchecked_ref(), "pagehide", true, |_| flush_leaving()),
+        );
     }
     listeners
 }
@@ -338,10 +338,22 @@ fn install_features() -> Vec<Box<dyn Feature>> {
     };
     let sink: SinkRef = &SINK;
     let mut features = Vec::new();
-    features.extend(crate::browser::tracing::install(&config, &host, sink));
-    features.extend(crate::browser::vitals::install(&config, sink));
-    features.extend(crate::browser::errors::install(&config, &host, sink));
-    features.extend(crate::browser::console::install(&config, &host, sink));
+    crate::core::push_some(
+        &mut features,
+        crate::browser::tracing::install(&config, &host, sink),
+    );
+    crate::core::push_some(
+        &mut features,
+        crate::browser::vitals::install(&config, sink),
+    );
+    crate::core::push_some(
+        &mut features,
+        crate::browser::errors::install(&config, &host, sink),
+    );
+    crate::core::push_some(
+        &mut features,
+        crate::browser::console::install(&config, &host, sink),
+    );
     features
 }
 
@@ -368,11 +380,7 @@ pub fn user_from_config(u: &crate::config::UserConfig) -> User {
         id: u.id.clone(),
         username: u.username.clone(),
         email: u.email.clone(),
-        attributes: u
-            .attributes
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        attributes: u.attributes.clone(),
     }
 }
 
@@ -586,13 +594,14 @@ impl Agent {
             self.meta_json = Some(wire::encode_meta(&self.meta));
         }
         let meta_json = self.meta_json.as_deref().unwrap_or("{}");
-        self.sealed.extend(batch::bodies(
+        let mut bodies = batch::bodies(
             meta_json,
             &self.resource_json,
             VERSION,
             &items,
             batch::MAX_BODY_BYTES,
-        ));
+        );
+        self.sealed.append(&mut bodies);
     }
 
     /// The bodies to send now, each routed by the outbox: those that go are in flight (kept
@@ -645,10 +654,10 @@ impl Agent {
         if bodies.is_empty() {
             return None;
         }
-        let sends = bodies
-            .into_iter()
-            .map(|body| (self.outbox.sent(body.clone(), false, true), body, false))
-            .collect();
+        let mut sends = Vec::new();
+        for body in bodies {
+            sends.push((self.outbox.sent(body.clone(), false, true), body, false));
+        }
         Some(self.outgoing(sends))
     }
 

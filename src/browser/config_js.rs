@@ -45,11 +45,12 @@ pub fn from_js(v: &JsValue) -> Config {
     let l = |i: u32, out: &mut Vec<String>| {
         let v = a.get(i);
         if Array::is_array(&v) {
-            *out = v
-                .unchecked_into::<Array>()
-                .iter()
-                .filter_map(|x| x.as_string())
-                .collect();
+            out.clear();
+            for x in v.unchecked_into::<Array>().iter() {
+                if let Some(x) = x.as_string() {
+                    out.push(x);
+                }
+            }
         }
     };
     let mut c = Config::default();

@@ -85,13 +85,14 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
     {
         let w = crate::browser::bindings::window();
         // Bubble phase on window: script errors only (resource load errors do not bubble).
-        listeners.extend(Listener::new(w.unchecked_ref(), "error", false, on_error));
-        listeners.extend(Listener::new(
-            w.unchecked_ref(),
-            "unhandledrejection",
-            false,
-            on_rejection,
-        ));
+        crate::core::push_some(
+            &mut listeners,
+            Listener::new(w.unchecked_ref(), "error", false, on_error),
+        );
+        crate::core::push_some(
+            &mut listeners,
+            Listener::new(w.unchecked_ref(), "unhandledrejection", false, on_rejection),
+        );
     }
     Some(Box::new(Installed {
         _listeners: listeners,

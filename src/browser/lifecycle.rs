@@ -43,11 +43,13 @@ pub fn initial_first_hidden(activation_start: f64) -> f64 {
     let mut first = None;
     if !prerendering() {
         let (nums, strs) = super::entries::entries("visibility-state");
-        first = Flat::new(&nums, &strs)
-            .all(Flat::visibility)
-            .into_iter()
-            .find(|(t, name)| name == "hidden" && *t >= activation_start)
-            .map(|(t, _)| t);
+        let mut batch = Flat::new(&nums, &strs);
+        while first.is_none() && !batch.is_empty() {
+            let (t, name) = batch.visibility();
+            if name == "hidden" && t >= activation_start {
+                first = Some(t);
+            }
+        }
     }
     first.unwrap_or_else(hidden_since_load)
 }

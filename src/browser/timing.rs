@@ -47,16 +47,15 @@ fn report_navigation() -> bool {
 fn on_resources(nums: &[f64], strs: &str) {
     let redact = TARGET.with(Target::redact);
     let mut events = Vec::new();
-    for r in Flat::new(nums, strs).all(Flat::full) {
-        let r = r.resource;
-        let st = r
-            .server_timing
-            .iter()
-            .map(|(n, d)| (n.as_str(), d.as_str()));
-        if server_timing_trace(st).is_none() {
+    let mut batch = Flat::new(nums, strs);
+    while !batch.is_empty() {
+        let r = batch.full().resource;
+        if server_timing_trace(&r.server_timing).is_none() {
             continue;
         }
-        events.extend(timing::resource_event(&r, epoch_ms(r.start_time), &redact).map(Item::Event));
+        if let Some(e) = timing::resource_event(&r, epoch_ms(r.start_time), &redact) {
+            events.push(Item::Event(e));
+        }
     }
     TARGET.with(|t| t.push_all(events));
 }

@@ -156,7 +156,11 @@ pub fn page_navigation_type() -> &'static str {
 }
 
 fn on_paint(nums: &[f64], strs: &str) {
-    for start in Flat::new(nums, strs).all(Flat::paint) {
+    // Entries read one by one off the batch, not collected first: a Vec of each entry type and
+    // its consuming loop cost their own copies of std's code (issue 14).
+    let mut batch = Flat::new(nums, strs);
+    while !batch.is_empty() {
+        let start = batch.paint();
         let mut reported = false;
         update(|s, out| reported = s.on_fcp(start, &Page, out));
         if reported {
@@ -194,7 +198,9 @@ fn finalize_lcp(id: String) {
 /// `soft-navigation` entries: each starts the route's metrics (its URL redacted as the page's).
 fn on_soft_navs(nums: &[f64], strs: &str) {
     let redact = TARGET.with(Target::redact);
-    for mut nav in Flat::new(nums, strs).all(Flat::soft_navigation) {
+    let mut batch = Flat::new(nums, strs);
+    while !batch.is_empty() {
+        let mut nav = batch.soft_navigation();
         nav.url = crate::core::url::redact(&nav.url, &redact);
         let url = nav.url.clone();
         update(|s, out| s.on_soft_navigation(nav, &Page, out));
@@ -210,7 +216,9 @@ fn on_soft_navs(nums: &[f64], strs: &str) {
 }
 
 fn on_contentful_paints(nums: &[f64], strs: &str) {
-    for p in Flat::new(nums, strs).all(Flat::contentful_paint) {
+    let mut batch = Flat::new(nums, strs);
+    while !batch.is_empty() {
+        let p = batch.contentful_paint();
         update(|s, out| s.on_contentful_paint(p, &Page, out));
     }
 }
@@ -295,11 +303,11 @@ fn on_loafs(nums: &[f64], strs: &str) {
 }
 
 fn on_count(nums: &[f64], strs: &str) {
-    let ids: Vec<u64> = Flat::new(nums, strs)
-        .all(Flat::event)
-        .iter()
-        .map(|e| e.interaction_id)
-        .collect();
+    let mut ids = Vec::new();
+    let mut batch = Flat::new(nums, strs);
+    while !batch.is_empty() {
+        ids.push(batch.event().interaction_id);
+    }
     with(|s| s.on_interaction_ids(&ids));
 }
 
@@ -456,37 +464,39 @@ pub fn install(config: &Config, sink: SinkRef) -> Option<Box<dyn Feature>> {
     let mut listeners = Vec::new();
     // Capturing on the window: the final reports are pushed before the agent's own flush (a
     // bubbling listener on the document) sends them.
-    listeners.extend(Listener::new(
-        window.as_ref(),
-        "visibilitychange",
-        true,
-        on_visibility,
-    ));
+    crate::core::push_some(
+        &mut listeners,
+        Listener::new(window.as_ref(), "visibilitychange", true, on_visibility),
+    );
     if prerendering() {
         // Activated in a background tab: hidden all along.
-        listeners.extend(Listener::new(
-            window.as_ref(),
-            "prerenderingchange",
-            true,
-            |_| {
+        crate::core::push_some(
+            &mut listeners,
+            Listener::new(window.as_ref(), "prerenderingchange", true, |_| {
                 if is_hidden() {
                     with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, false, 0.0));
                 }
-            },
-        ));
+            }),
+        );
     }
     for kind in ["keydown", "click"] {
-        listeners.extend(Listener::new(window.as_ref(), kind, true, |ev| {
-            if ev.is_trusted() {
-                on_trusted_input();
-            }
-        }));
+        crate::core::push_some(
+            &mut listeners,
+            Listener::new(window.as_ref(), kind, true, |ev| {
+                if ev.is_trusted() {
+                    on_trusted_input();
+                }
+            }),
+        );
     }
-    listeners.extend(Listener::new(window.as_ref(), "pageshow", true, |ev| {
-        if flag(ev.as_ref(), "persisted") {
-            on_restore(ev.time_stamp());
-        }
-    }));
+    crate::core::push_some(
+        &mut listeners,
+        Listener::new(window.as_ref(), "pageshow", true, |ev| {
+            if flag(ev.as_ref(), "persisted") {
+                on_restore(ev.time_stamp());
+            }
+        }),
+    );
     when_activated(start_observers);
     when_ttfb_ready();
     Some(Box::new(Guard {

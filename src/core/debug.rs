@@ -86,11 +86,14 @@ impl Tally {
     /// counts start again at zero.
     pub fn flush_line(&mut self, bodies: &[String], transport: &str, url: &str) -> Option<String> {
         let counts = core::mem::take(&mut self.counts);
-        if bodies.is_empty() && counts[DROPS..].iter().all(|n| *n == 0) {
+        let mut dropped = false;
+        for n in &counts[DROPS..] {
+            dropped |= *n > 0;
+        }
+        if bodies.is_empty() && !dropped {
             return None;
         }
         let mut s = String::from("wasm-rum: flush:");
-        let dropped = counts[DROPS..].iter().any(|n| *n > 0);
         for (i, (name, n)) in NAMES.iter().zip(counts).enumerate() {
             if i == DROPS && dropped {
                 s.push_str("; dropped:");
@@ -105,7 +108,11 @@ impl Tally {
         s.push_str("; bodies ");
         push_u64(&mut s, bodies.len() as u64);
         s.push_str(", ");
-        push_u64(&mut s, bodies.iter().map(|b| b.len() as u64).sum());
+        let mut bytes = 0;
+        for b in bodies {
+            bytes += b.len() as u64;
+        }
+        push_u64(&mut s, bytes);
         s.push_str(" B by ");
         s.push_str(transport);
         s.push_str(" to ");

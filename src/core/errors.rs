@@ -126,7 +126,7 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
             text::head(location, eval_at),
             text::tail(location, eval_at + 6),
         );
-        let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+        let digits = text::leading(tail, |b| b.is_ascii_digit());
         Frame {
             function: String::new(),
             filename: file.into(),
@@ -176,7 +176,7 @@ fn location_frame(loc: &str) -> Frame {
 fn split_number(s: &str) -> (&str, Option<u32>) {
     // rsplit_once, not slicing at an index: no panic path (issue 14).
     if let Some((head, digits)) = text::rsplit_once_at(s, b':') {
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !digits.is_empty() && text::all_bytes(digits, |b| b.is_ascii_digit()) {
             if let Some(n) =
                 super::wire::json::parse_u64(digits).and_then(|n| u32::try_from(n).ok())
             {

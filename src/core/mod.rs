@@ -15,6 +15,14 @@ pub mod url;
 pub mod vitals;
 pub mod wire;
 
+/// Pushes `x` when there is one: `v.extend(x)` with an `Option` is its own copy of std's
+/// `extend` code for every element type (issue 14).
+pub fn push_some<T>(v: &mut alloc::vec::Vec<T>, x: Option<T>) {
+    if let Some(x) = x {
+        v.push(x);
+    }
+}
+
 /// What a feature is handed when it is installed: where its items go, and a read-only view of
 /// the session. The agent implements it; a feature never reaches the agent itself, so data
 /// flows one way (feature → sink → session, batch, outbox).

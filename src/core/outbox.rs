@@ -79,12 +79,12 @@ impl DropCounts {
 
     /// The non-zero counts, now reported: the counts start again at zero.
     pub fn take(&mut self) -> Vec<(DropReason, u64)> {
-        let out = DropReason::ALL
-            .iter()
-            .zip(self.0)
-            .filter(|(_, n)| *n > 0)
-            .map(|(r, n)| (*r, n))
-            .collect();
+        let mut out = Vec::new();
+        for (r, n) in DropReason::ALL.into_iter().zip(self.0) {
+            if n > 0 {
+                out.push((r, n));
+            }
+        }
         self.0 = [0; 4];
         out
     }
@@ -323,13 +323,13 @@ pub struct OfflineQueue {
 impl OfflineQueue {
     /// Reads the stored form; anything that is not a JSON object is skipped.
     pub fn decode(stored: &str) -> OfflineQueue {
-        OfflineQueue {
-            bodies: super::text::split(stored, b'\n')
-                .filter(|l| l.starts_with("{") && l.ends_with("}"))
-                .map(str::to_string)
-                .collect(),
-            dropped: 0,
+        let mut bodies = Vec::new();
+        for l in super::text::split(stored, b'\n') {
+            if l.starts_with("{") && l.ends_with("}") {
+                bodies.push(l.into());
+            }
         }
+        OfflineQueue { bodies, dropped: 0 }
     }
 
     /// The stored form.
@@ -364,7 +364,11 @@ impl OfflineQueue {
 
     /// Bytes held.
     pub fn bytes(&self) -> usize {
-        self.bodies.iter().map(|b| b.len() + 1).sum()
+        let mut n = 0;
+        for b in &self.bodies {
+            n += b.len() + 1;
+        }
+        n
     }
 
     /// Number of bodies held.

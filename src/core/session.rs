@@ -66,7 +66,7 @@ impl Session {
         if it.next().is_some()
             || id.is_empty()
             || id.len() > 128
-            || !id.bytes().all(|b| b.is_ascii_alphanumeric())
+            || !super::text::all_bytes(id, |b| b.is_ascii_alphanumeric())
         {
             return None;
         }
@@ -229,7 +229,7 @@ impl ErrorBuffer {
         }
         if item.is_exception {
             *sampled = true;
-            let mut out: Vec<_> = self.items.drain(..).collect();
+            let mut out = core::mem::take(&mut self.items);
             out.push(item);
             return Admit::Send(out);
         }

@@ -81,6 +81,22 @@ pub fn rfind(s: &str, byte: u8) -> Option<usize> {
     None
 }
 
+/// How many bytes at the start of `s` pass `ok`. A plain `fn`, not a closure: one copy of the
+/// loop for every test (each `bytes().all(|b| …)` closure is its own copy of std's `try_fold`).
+pub fn leading(s: &str, ok: fn(u8) -> bool) -> usize {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && ok(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Whether every byte of `s` passes `ok` (true for `""`): `s.bytes().all(ok)`.
+pub fn all_bytes(s: &str, ok: fn(u8) -> bool) -> bool {
+    leading(s, ok) == s.len()
+}
+
 /// `s` cut around the byte at `i`, which is ASCII.
 fn around(s: &str, i: usize) -> (&str, &str) {
     (head(s, i), tail(s, i + 1))
@@ -171,6 +187,22 @@ mod tests {
             assert_eq!(find(h, n), h.find(n), "{h:?} {n:?}");
             assert_eq!(contains(h, n), h.contains(n));
             assert_eq!(split_once(h, n), h.split_once(n));
+        }
+    }
+
+    #[test]
+    fn leading_and_all_bytes_match_the_iterator_forms() {
+        let digit = |b: u8| b.is_ascii_digit();
+        for s in ["", "123", "12a3", "a12", "٣3", "007:"] {
+            assert_eq!(
+                leading(s, digit),
+                s.bytes().take_while(u8::is_ascii_digit).count()
+            );
+            assert_eq!(
+                all_bytes(s, digit),
+                s.bytes().all(|b| b.is_ascii_digit()),
+                "{s:?}"
+            );
         }
     }
 

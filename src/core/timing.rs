@@ -195,11 +195,7 @@ fn resource_attributes(r: &ResourceTiming, redact: &[String]) -> StrMap {
 }
 
 fn backend_trace(r: &ResourceTiming) -> Option<TraceContext> {
-    server_timing_trace(
-        r.server_timing
-            .iter()
-            .map(|(n, d)| (n.as_str(), d.as_str())),
-    )
+    server_timing_trace(&r.server_timing)
 }
 
 /// The page-load event: the navigation phases, and as its `trace` the backend trace from the

@@ -71,8 +71,7 @@ impl TraceParent {
 }
 
 fn lower_hex(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    super::text::all_bytes(s, |b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 fn hex_value(b: u8) -> u8 {
@@ -108,8 +107,8 @@ pub fn parse_traceparent(header: &str) -> Option<TraceParent> {
         && [version, trace_id, parent_id, flags]
             .iter()
             .all(|f| lower_hex(f))
-        && trace_id.bytes().any(|b| b != b'0')
-        && parent_id.bytes().any(|b| b != b'0');
+        && !super::text::all_bytes(trace_id, |b| b == b'0')
+        && !super::text::all_bytes(parent_id, |b| b == b'0');
     if !ok {
         return None;
     }
@@ -124,16 +123,16 @@ pub fn parse_traceparent(header: &str) -> Option<TraceParent> {
 /// (the de-facto convention) or `trace` (the W3C draft) whose description is a valid
 /// `traceparent`. Entries are `(name, description)` as `PerformanceServerTiming` gives them
 /// (the browser has already removed quotes).
-pub fn server_timing_trace<'a>(
-    entries: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Option<TraceContext> {
-    entries
-        .into_iter()
-        .filter(|(name, _)| {
-            name.eq_ignore_ascii_case("traceparent") || name.eq_ignore_ascii_case("trace")
-        })
-        .find_map(|(_, desc)| parse_traceparent(desc))
-        .map(|tp| tp.context())
+pub fn server_timing_trace<N: AsRef<str>>(entries: &[(N, N)]) -> Option<TraceContext> {
+    for (name, desc) in entries {
+        let name = name.as_ref();
+        if name.eq_ignore_ascii_case("traceparent") || name.eq_ignore_ascii_case("trace") {
+            if let Some(tp) = parse_traceparent(desc.as_ref()) {
+                return Some(tp.context());
+            }
+        }
+    }
+    None
 }
 
 /// Whether `target` is `prefix` or lies under it: same scheme, host and port, and the target's
@@ -312,12 +311,16 @@ const KNOWN_METHODS: [&str; 9] = [
 ];
 
 /// `http.request.method`: the known methods in upper case (fetch upper-cases them itself),
-/// anything else `_OTHER`.
+/// anything else `_OTHER`. A loop, not `iter().copied().find()`: that is its own copy of std's
+/// `try_fold` in the wasm.
+#[allow(clippy::manual_find)]
 pub fn normalize_method(method: &str) -> Option<&'static str> {
-    KNOWN_METHODS
-        .iter()
-        .copied()
-        .find(|m| m.eq_ignore_ascii_case(method))
+    for m in KNOWN_METHODS {
+        if m.eq_ignore_ascii_case(method) {
+            return Some(m);
+        }
+    }
+    None
 }
 
 fn int_str(n: u16) -> String {
@@ -493,15 +496,15 @@ mod tests {
 
     #[test]
     fn server_timing_takes_traceparent_or_trace_and_validates_it() {
-        let ctx = server_timing_trace([("db", "12"), ("traceparent", VALID)]).unwrap();
+        let ctx = server_timing_trace(&[("db", "12"), ("traceparent", VALID)]).unwrap();
         assert_eq!(ctx.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(ctx.span_id, "00f067aa0ba902b7");
-        assert!(server_timing_trace([("trace", VALID)]).is_some());
-        assert!(server_timing_trace([("traceparent", "00-abc-def-01")]).is_none());
-        assert!(server_timing_trace([("other", VALID)]).is_none());
+        assert!(server_timing_trace(&[("trace", VALID)]).is_some());
+        assert!(server_timing_trace(&[("traceparent", "00-abc-def-01")]).is_none());
+        assert!(server_timing_trace(&[("other", VALID)]).is_none());
         // An invalid first entry does not hide a valid second one.
-        assert!(server_timing_trace([("traceparent", "garbage"), ("trace", VALID)]).is_some());
-        assert!(server_timing_trace([]).is_none());
+        assert!(server_timing_trace(&[("traceparent", "garbage"), ("trace", VALID)]).is_some());
+        assert!(server_timing_trace::<&str>(&[]).is_none());
     }
 
     #[test]

@@ -18,6 +18,11 @@ pub struct Parts<'a> {
     pub query: &'a str,
 }
 
+/// A byte a URL scheme may hold.
+fn scheme_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.'
+}
+
 /// A port number.
 fn port(p: &str) -> Option<u16> {
     super::wire::json::parse_u64(p).and_then(|n| u16::try_from(n).ok())
@@ -26,11 +31,7 @@ fn port(p: &str) -> Option<u16> {
 /// Splits an absolute URL; `None` for anything that is not `scheme://host…`.
 pub fn parse(url: &str) -> Option<Parts<'_>> {
     let (scheme, rest) = super::text::split_once(url, "://")?;
-    if scheme.is_empty()
-        || !scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
-    {
+    if scheme.is_empty() || !super::text::all_bytes(scheme, scheme_byte) {
         return None;
     }
     let authority_end = super::text::find_any(rest, b"/?#").unwrap_or(rest.len());
@@ -228,11 +229,7 @@ fn push_path_and_query(out: &mut String, s: &str, extra: &[String]) {
 
 /// Appends everything before the query or fragment, without `user:password@`.
 fn push_without_userinfo(out: &mut String, head: &str) {
-    let scheme_ok = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'-' || b == b'.')
-    };
+    let scheme_ok = |s: &str| !s.is_empty() && super::text::all_bytes(s, scheme_byte);
     let (prefix, rest) = match super::text::split_once(head, "//") {
         Some((scheme, rest))
             if scheme.is_empty() || scheme.strip_suffix(":").is_some_and(scheme_ok) =>

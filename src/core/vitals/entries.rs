@@ -9,7 +9,7 @@ use super::inp::{EventEntry, Loaf, Script};
 use super::lcp::LcpEntry;
 use super::lcp::LcpResource;
 use super::page::{ContentfulPaint, Resource, SoftNavigation};
-use super::selector::{selector, NodePart};
+use super::selector::selector;
 use super::NavTiming;
 
 /// A batch of flat entries, read front to back; reading past the end gives 0 and "".
@@ -48,23 +48,7 @@ impl<'a> Flat<'a> {
 
     /// A node's selector from its `chain()` (empty when there was no node).
     fn target(&mut self) -> String {
-        let chain = self.text();
-        if chain.is_empty() {
-            return chain;
-        }
-        let parts: Vec<NodePart> = crate::core::text::split(&chain, 2)
-            .map(|p| {
-                let mut f = crate::core::text::split(p, 1);
-                NodePart {
-                    name: f.next().unwrap_or_default().into(),
-                    id: f.next().unwrap_or_default().into(),
-                    classes: crate::core::text::split(f.next().unwrap_or_default(), b' ')
-                        .map(String::from)
-                        .collect(),
-                }
-            })
-            .collect();
-        selector(&parts)
+        selector(self.strs.next().unwrap_or_default())
     }
 
     /// `[startTime]` of the `first-contentful-paint` entry (other paints give nothing).
@@ -240,14 +224,15 @@ impl<'a> Flat<'a> {
         let duration = self.num();
         let style_and_layout_start = self.num();
         let n = self.num() as usize;
-        let scripts = (0..n.min(self.nums.len() / 3))
-            .map(|_| Script {
+        let mut scripts = Vec::new();
+        for _ in 0..n.min(self.nums.len() / 3) {
+            scripts.push(Script {
                 start_time: self.num(),
                 duration: self.num(),
                 forced_style_and_layout_duration: self.num(),
                 invoker_type: self.text(),
-            })
-            .collect();
+            });
+        }
         Loaf {
             start_time,
             duration,

@@ -177,8 +177,8 @@ impl Interactions {
     }
 
     /// Adds Long Animation Frames (in the order the browser gave them).
-    pub fn add_loafs(&mut self, loafs: Vec<Loaf>) {
-        self.loafs.extend(loafs);
+    pub fn add_loafs(&mut self, mut loafs: Vec<Loaf>) {
+        self.loafs.append(&mut loafs);
     }
 
     /// Forgets what the attribution can no longer need: frames beyond the last 10 that hold no
@@ -262,12 +262,12 @@ impl Interactions {
                 .unwrap_or_default(),
             loaf: None,
         };
-        let loafs: Vec<&Loaf> = self
-            .loafs
-            .iter()
-            .take_while(|l| l.start_time <= pe)
-            .filter(|l| intersects(l, first.start_time, pe))
-            .collect();
+        let mut loafs: Vec<&Loaf> = Vec::new();
+        for l in self.loafs.iter().take_while(|l| l.start_time <= pe) {
+            if intersects(l, first.start_time, pe) {
+                loafs.push(l);
+            }
+        }
         a.loaf = loaf_summary(&loafs, &a);
         a
     }

@@ -366,7 +366,8 @@ impl Vitals {
         out: &mut Vec<Item>,
     ) {
         if !self.cls_started {
-            self.pending_shifts.extend(batch);
+            let mut batch = batch;
+            self.pending_shifts.append(&mut batch);
             return;
         }
         if self.cls_state.on_batch(&batch) {

@@ -1,34 +1,30 @@
 //! The short CSS selector web-vitals' attribution build gives an element (`getSelector`).
 
+use crate::core::text;
 use crate::prelude::*;
 
-/// One node on the way from the element up to the document.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct NodePart {
-    /// Element id, empty when none.
-    pub id: String,
-    /// Lower-case tag name for elements; upper-case node name without `#` otherwise (`TEXT`).
-    pub name: String,
-    /// Class names (elements only).
-    pub classes: Vec<String>,
-}
-
-/// Builds `html>body>main>img.hero` (or `#id>…`): stops at the first id and keeps the result
-/// under 100 characters unless one part alone is longer.
-pub fn selector(chain: &[NodePart]) -> String {
+/// Builds `html>body>main>img.hero` (or `#id>…`) from js/entries.js `chain()`: one part per
+/// node from the element up, joined by `\x02`, each `name\x01id\x01classes` (classes split by
+/// spaces; name lower-case for elements, the node name without `#` otherwise). Stops at the first
+/// id and keeps the result under 100 characters unless one part alone is longer. Read straight
+/// from the string, with no list of parts built first (each `Vec` of a new type costs wasm).
+pub fn selector(chain: &str) -> String {
     let mut sel = String::new();
-    for node in chain {
-        let part = if !node.id.is_empty() {
+    for node in text::split(chain, 2) {
+        let mut f = text::split(node, 1);
+        let name = f.next().unwrap_or_default();
+        let id = f.next().unwrap_or_default();
+        let part = if !id.is_empty() {
             let mut p = String::from("#");
-            p.push_str(&node.id);
+            p.push_str(id);
             p
         } else {
-            let mut classes: Vec<&str> = node
-                .classes
-                .iter()
-                .map(String::as_str)
-                .filter(|c| !c.is_empty())
-                .collect();
+            let mut classes: Vec<&str> = Vec::new();
+            for c in text::split(f.next().unwrap_or_default(), b' ') {
+                if !c.is_empty() {
+                    classes.push(c);
+                }
+            }
             // Insertion sort by code unit: few classes, and no sort code in the wasm.
             for i in 1..classes.len() {
                 let mut j = i;
@@ -37,8 +33,8 @@ pub fn selector(chain: &[NodePart]) -> String {
                     j -= 1;
                 }
             }
-            let mut p = node.name.clone();
-            for c in classes {
+            let mut p = String::from(name);
+            for c in &classes {
                 p.push('.');
                 p.push_str(c);
             }
@@ -55,7 +51,7 @@ pub fn selector(chain: &[NodePart]) -> String {
             s.push_str(&sel);
             s
         };
-        if !node.id.is_empty() {
+        if !id.is_empty() {
             break;
         }
     }
@@ -66,12 +62,13 @@ pub fn selector(chain: &[NodePart]) -> String {
 mod tests {
     use super::*;
 
-    fn el(name: &str, id: &str, classes: &[&str]) -> NodePart {
-        NodePart {
-            id: id.into(),
-            name: name.into(),
-            classes: classes.iter().map(|c| c.to_string()).collect(),
-        }
+    /// One node as `chain()` writes it.
+    fn el(name: &str, id: &str, classes: &[&str]) -> String {
+        format!("{name}\x01{id}\x01{}", classes.join(" "))
+    }
+
+    fn selector(chain: &[String]) -> String {
+        super::selector(&chain.join("\x02"))
     }
 
     #[test]
@@ -90,6 +87,13 @@ mod tests {
         let chain = [el("p", "", &[]), el("div", "app", &[]), el("body", "", &[])];
         assert_eq!(selector(&chain), "#app>p");
         assert_eq!(selector(&[el("h1", "title", &[])]), "#title");
+    }
+
+    #[test]
+    fn empty_and_doubled_class_separators_are_skipped() {
+        assert_eq!(selector(&[el("p", "", &["b", "", "a"])]), "p.a.b");
+        assert_eq!(super::selector(""), "");
+        assert_eq!(super::selector("TEXT\x01\x01"), "TEXT");
     }
 
     #[test]

@@ -619,9 +619,11 @@ pub fn encode_resource(app: &App, session_id: &str) -> String {
 /// Joins encoded items under one meta into a payload body.
 /// `resource` is the JSON of the OTLP resource used when spans are present.
 pub fn body(meta_json: &str, resource_json: &str, sdk_version: &str, items: &[&Encoded]) -> String {
-    let mut s = String::with_capacity(
-        meta_json.len() + items.iter().map(|i| i.json.len() + 1).sum::<usize>() + 64,
-    );
+    let mut size = meta_json.len() + 64;
+    for i in items {
+        size += i.json.len() + 1;
+    }
+    let mut s = String::with_capacity(size);
     s.push_str("{\"meta\":");
     s.push_str(meta_json);
     for kind in Kind::ALL {
