@@ -27,8 +27,9 @@ const SESSION_KEY: &str = "wasm_rum_session";
 
 /// Everything the agent holds while it runs.
 pub struct Agent {
-    /// The config as given.
-    pub config: Config,
+    /// The config as given (shared: the features are installed with it outside the agent's
+    /// borrow, and a refcount is cheaper in the wasm than cloning every list in it).
+    pub config: alloc::rc::Rc<Config>,
     /// JS-side config parts (RegExps, `beforeSend`).
     pub host: Host,
     meta: Meta,
@@ -188,13 +189,15 @@ pub fn resend_kept() {
 }
 
 /// Starts the agent; the caller has validated `config`.
-pub fn start(config: Config, host: Host) -> Result<(), String> {
+pub fn start(mut config: Config, host: Host) -> Result<(), String> {
     crate::browser::callback::set_guard(Some(host.clone()));
     // Fractional numbers as the browser writes them (no float formatter in the wasm).
     crate::core::wire::json::set_float_writer(crate::browser::bindings::write_number);
     let now = date_now();
     let (session, new_session) = resume_session(&config, now);
-    let meta = page_meta(&config, &session);
+    // The config's user becomes meta's (moved: nothing reads it from the config later).
+    let user = config.user.take().map(user_from_config);
+    let meta = page_meta(&config, &session, user);
     let resource_json = wire::encode_resource(&meta.app, &session.id);
     let config_debug = config.debug;
     let agent = Agent {
@@ -202,7 +205,7 @@ pub fn start(config: Config, host: Host) -> Result<(), String> {
         batch: Batch::new(config.batching.item_limit as usize),
         sealed: Vec::new(),
         paused: config.paused,
-        config,
+        config: alloc::rc::Rc::new(config),
         host,
         meta,
         meta_json: None,
@@ -280,7 +283,7 @@ fn resume_session(config: &Config, now: f64) -> (Session, bool) {
 }
 
 /// The page's `meta`: app, session, page URL (redacted) and id, browser, user.
-fn page_meta(config: &Config, session: &Session) -> Meta {
+fn page_meta(config: &Config, session: &Session, user: Option<User>) -> Meta {
     let app = App {
         name: config.app.name.clone(),
         version: config.app.version.clone(),
@@ -297,7 +300,7 @@ fn page_meta(config: &Config, session: &Session) -> Meta {
         page_id: crate::core::rand::alnum_id(10),
         browser: meta::browser(),
         view: "default".into(),
-        user: config.user.as_ref().map(user_from_config),
+        user,
     }
 }
 
@@ -375,12 +378,12 @@ fn bool_str(b: bool) -> &'static str {
 }
 
 /// Converts the config's user into the wire's.
-pub fn user_from_config(u: &crate::config::UserConfig) -> User {
+pub fn user_from_config(u: crate::config::UserConfig) -> User {
     User {
-        id: u.id.clone(),
-        username: u.username.clone(),
-        email: u.email.clone(),
-        attributes: u.attributes.clone(),
+        id: u.id,
+        username: u.username,
+        email: u.email,
+        attributes: u.attributes,
     }
 }
 

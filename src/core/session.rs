@@ -92,13 +92,12 @@ pub fn count_attributes(navigation_type: Option<&str>, id: &str, rate: f64) -> s
     let mut r = String::new();
     super::wire::json::push_f64(&mut r, rate);
     let head = if sampled(id, rate) { "true" } else { "false" };
-    let mut out = vec![
-        ("session_sampled".into(), head.into()),
-        ("sampling_rate".into(), r),
-    ];
+    let mut out = Vec::new();
     if let Some(t) = navigation_type {
-        out.insert(0, ("navigation_type".into(), t.into()));
+        out.push(("navigation_type".into(), t.into()));
     }
+    out.push(("session_sampled".into(), head.into()));
+    out.push(("sampling_rate".into(), r));
     out
 }
 

@@ -16,40 +16,53 @@ pub struct LayoutShift {
     pub target: String,
 }
 
-/// The CLS state of one metric instance.
+/// The CLS state of one metric instance. Only what the report needs is kept of each window (its
+/// value, first and last times, largest shift), not its entries: a list of shifts copied at each
+/// new maximum cost wasm and time for nothing.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cls {
     /// The metric value: the largest window so far.
     pub value: f64,
-    /// The entries of that window.
-    pub entries: Vec<LayoutShift>,
+    /// The largest shift of that window.
+    largest: Option<LayoutShift>,
     window_value: f64,
-    window: Vec<LayoutShift>,
+    window_first: f64,
+    window_last: f64,
+    window_largest: Option<LayoutShift>,
 }
 
 impl Cls {
     /// Processes one observer batch; returns whether the value grew (then the caller reports).
     pub fn on_batch(&mut self, batch: &[LayoutShift]) -> bool {
-        for e in batch.iter().filter(|e| !e.had_recent_input) {
-            let joins = match (self.window.first(), self.window.last()) {
-                (Some(first), Some(last)) => {
-                    self.window_value != 0.0
-                        && e.start_time - last.start_time < 1000.0
-                        && e.start_time - first.start_time < 5000.0
-                }
-                _ => false,
-            };
+        for e in batch {
+            if e.had_recent_input {
+                continue;
+            }
+            // web-vitals: a shift joins the window while the window has a value, the gap is under
+            // 1 s and the window under 5 s.
+            let joins = self.window_value != 0.0
+                && e.start_time - self.window_last < 1000.0
+                && e.start_time - self.window_first < 5000.0;
             if joins {
                 self.window_value += e.value;
-                self.window.push(e.clone());
             } else {
                 self.window_value = e.value;
-                self.window = vec![e.clone()];
+                self.window_first = e.start_time;
+                self.window_largest = None;
+            }
+            self.window_last = e.start_time;
+            // Ties go to the later shift.
+            if self
+                .window_largest
+                .as_ref()
+                .is_none_or(|b| e.value >= b.value)
+            {
+                self.window_largest = Some(e.clone());
             }
         }
         if self.window_value > self.value {
             self.value = self.window_value;
-            self.entries = self.window.clone();
+            self.largest = self.window_largest.clone();
             true
         } else {
             false
@@ -58,12 +71,7 @@ impl Cls {
 
     /// The largest shift of the reported window (ties go to the later one).
     pub fn largest_shift(&self) -> Option<&LayoutShift> {
-        self.entries
-            .iter()
-            .fold(None, |best: Option<&LayoutShift>, e| match best {
-                Some(b) if b.value > e.value => Some(b),
-                _ => Some(e),
-            })
+        self.largest.as_ref()
     }
 }
 
@@ -92,7 +100,8 @@ pub(super) mod tests {
         // 5100 - 100 is not < 5000: a new, smaller window; the value keeps the larger one.
         c.on_batch(&[shift(0.02, 5100.0)]);
         assert!((c.value - 0.06).abs() < 1e-12);
-        assert_eq!(c.entries.len(), 6);
+        // The largest shift is the reported window's (its last, on a tie), not the new window's.
+        assert_eq!(c.largest_shift().unwrap().start_time, 4600.0);
     }
 
     #[test]
