@@ -123,7 +123,8 @@ pub fn once_js(f: Box<dyn FnOnce()>) -> Function {
 }
 
 /// Runs `f` once after `ms` milliseconds, through the guard; the closure frees itself when it
-/// has run. For one-shot work that is never cancelled.
-pub fn defer(ms: f64, f: impl FnOnce() + 'static) {
+/// has run. For one-shot work that is never cancelled. A plain `fn`, as [`Timeout::new`]: one
+/// boxed type for every call (each closure type would bring its own vtable and shim).
+pub fn defer(ms: f64, f: fn()) {
     set_timeout(&once_js(Box::new(f)), ms);
 }

@@ -29,23 +29,32 @@ pub fn capped(s: &str) -> (&str, bool) {
 pub fn push_str(out: &mut String, s: &str) {
     let (s, cut) = capped(s);
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let n = c as u32;
-                out.push_str("\\u00");
-                out.push(HEX[(n >> 4) as usize] as char);
-                out.push(HEX[(n & 15) as usize] as char);
+    // Runs of bytes that need no escape are copied whole: only ASCII bytes are ever escaped, so
+    // every cut is at a character boundary, and no character is decoded or re-encoded.
+    let b = s.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x20 || c == b'"' || c == b'\\' {
+            out.push_str(crate::core::text::mid(s, start, i));
+            match c {
+                b'"' => out.push_str("\\\""),
+                b'\\' => out.push_str("\\\\"),
+                b'\n' => out.push_str("\\n"),
+                b'\r' => out.push_str("\\r"),
+                b'\t' => out.push_str("\\t"),
+                _ => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.push_str("\\u00");
+                    out.push(HEX[usize::from(c >> 4)] as char);
+                    out.push(HEX[usize::from(c & 15)] as char);
+                }
             }
-            c => out.push(c),
+            start = i + 1;
         }
+        i += 1;
     }
+    out.push_str(crate::core::text::tail(s, start));
     if cut {
         out.push_str(TRUNCATED);
     }
@@ -259,6 +268,31 @@ mod tests {
         for bad in ["", "-1", "+1", " 1", "1.5", "x"] {
             assert_eq!(parse_u64(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn escapes_every_control_character_and_nothing_else() {
+        // What JSON.stringify writes too, for the characters it escapes (all below 0x20, `"`, `\\`).
+        let all: String = (0u8..0x80)
+            .map(char::from)
+            .chain("é😀\u{2028}".chars())
+            .collect();
+        let mut s = String::new();
+        push_str(&mut s, &all);
+        let mut expected = String::from("\"");
+        for c in all.chars() {
+            match c {
+                '"' => expected.push_str("\\\""),
+                '\\' => expected.push_str("\\\\"),
+                '\n' => expected.push_str("\\n"),
+                '\r' => expected.push_str("\\r"),
+                '\t' => expected.push_str("\\t"),
+                c if (c as u32) < 0x20 => expected.push_str(&format!("\\u{:04x}", c as u32)),
+                c => expected.push(c),
+            }
+        }
+        expected.push('"');
+        assert_eq!(s, expected);
     }
 
     #[test]

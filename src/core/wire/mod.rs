@@ -700,6 +700,40 @@ mod tests {
     }
 
     #[test]
+    fn the_resource_names_the_service_and_leaves_out_what_is_not_set() {
+        let app = App {
+            name: "shop".into(),
+            environment: "prod".into(),
+            ..Default::default()
+        };
+        let attr = |k: &str, v: &str| {
+            let mut s = String::from(r#"{"key":""#);
+            s.push_str(k);
+            s.push_str(r#"","value":{"stringValue":""#);
+            s.push_str(v);
+            s.push_str(r#""}}"#);
+            s
+        };
+        let expected = |session: Option<&str>| {
+            let mut parts = vec![
+                attr("service.name", "shop"),
+                attr("deployment.environment.name", "prod"),
+                attr("telemetry.sdk.name", "wasm-rum"),
+                attr("process.runtime.name", "browser"),
+            ];
+            if let Some(id) = session {
+                parts.push(attr("session.id", id));
+            }
+            String::from(r#"{"attributes":["#) + &parts.join(",") + "]}"
+        };
+        assert_eq!(encode_resource(&app, "abc"), expected(Some("abc")));
+        assert_eq!(encode_resource(&app, ""), expected(None));
+        let unnamed = encode_resource(&App::default(), "");
+        assert!(unnamed
+            .starts_with(r#"{"attributes":[{"key":"service.name","value":{"stringValue":""}}"#));
+    }
+
+    #[test]
     fn exception_frames_have_integer_positions() {
         let e = encode(Item::Exception(Exception {
             kind: "TypeError".into(),
