@@ -148,6 +148,24 @@ export function errorFields(v) {
   } catch {}
 }
 
+/**
+ * Any value as text a person can read (a console argument, a rejection that is no Error), in one
+ * call: strings as they are, `undefined`, `null`, booleans and numbers spelled out, errors as
+ * `Name: message`, objects as JSON, anything else (a function, a symbol, a BigInt, a cyclic
+ * object) as `[typeof]`.
+ */
+export function readable(v) {
+  try {
+    if (typeof v === 'string') return v;
+    if (v == null || typeof v === 'boolean' || typeof v === 'number') return String(v);
+    const e = errorFields(v);
+    if (e) return (e[0] === undefined ? 'Error' : e[0]) + ': ' + (e[1] === undefined ? '' : e[1]);
+    const json = JSON.stringify(v);
+    if (typeof json === 'string') return json;
+  } catch {}
+  return '[' + typeof v + ']';
+}
+
 /** An `ErrorEvent` as `[error, filename, lineno, colno, message]`, in one call; `undefined` for another event. */
 export function errorEvent(ev) {
   try {

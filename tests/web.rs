@@ -51,3 +51,34 @@ fn random_ids_come_from_the_browser_crypto() {
     assert_eq!(a.len(), 20);
     assert_ne!(a, b);
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The page's global `eval` (js-sys keeps its own behind a feature).
+    #[wasm_bindgen(js_name = eval)]
+    fn js_eval(src: &str) -> wasm_bindgen::JsValue;
+}
+
+#[wasm_bindgen_test]
+fn any_value_reads_as_text_a_person_can_read() {
+    let value = |src: &str| js_eval(&format!("(() => {{ {src} }})()"));
+    let read = |src: &str| wasm_rum::browser::errors::readable(&value(src));
+    assert_eq!(read("return 'as is'"), "as is");
+    assert_eq!(read("return undefined"), "undefined");
+    assert_eq!(read("return null"), "null");
+    assert_eq!(read("return false"), "false");
+    assert_eq!(read("return 1.5"), "1.5");
+    assert_eq!(read("return NaN"), "NaN");
+    assert_eq!(
+        read("return new TypeError('x is undefined')"),
+        "TypeError: x is undefined"
+    );
+    assert_eq!(read("return {a: [1, 'b']}"), r#"{"a":[1,"b"]}"#);
+    assert_eq!(read("return () => 1"), "[function]");
+    assert_eq!(read("return 10n"), "[bigint]");
+    assert_eq!(read("const o = {}; o.o = o; return o"), "[object]");
+    assert_eq!(
+        read("return {toJSON() { throw new Error('no') }}"),
+        "[object]"
+    );
+}

@@ -132,6 +132,10 @@ extern "C" {
     #[wasm_bindgen(js_name = errorFields, catch)]
     pub fn error_fields(v: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `readable(v)`: any value as text a person can read (see `errors::readable`).
+    #[wasm_bindgen(js_name = readable, catch)]
+    pub fn readable(v: &JsValue) -> Result<String, JsValue>;
+
     /// `errorEvent(ev)`: `[error, filename, lineno, colno, message]` of an `ErrorEvent`;
     /// `undefined` for another event.
     #[wasm_bindgen(js_name = errorEvent, catch)]

@@ -9,7 +9,6 @@ use super::bindings::{date_now, Host};
 use super::callback::{Listener, Timeout};
 use crate::config::Config;
 use crate::core::errors::{self, Errors, Offer, RawError};
-use crate::core::wire::json;
 use crate::core::wire::{Frame, Item};
 use crate::core::{Feature, SinkRef};
 use core::cell::RefCell;
@@ -177,42 +176,11 @@ fn raw_error(kind: String, value: String, stack: String) -> RawError {
     }
 }
 
-/// Any JS value as text a person can read: strings as they are, `undefined`/`null`/numbers
-/// spelled out, objects as JSON, errors as `Name: message`.
+/// Any JS value as text a person can read: strings as they are, `undefined`, `null`, booleans
+/// and numbers spelled out, errors as `Name: message`, objects as JSON, anything else as
+/// `[typeof]`. Read in one crossing (js/entries.js `readable`), not one per type test.
 pub fn readable(v: &JsValue) -> String {
-    if let Some(s) = v.as_string() {
-        return s;
-    }
-    if v.is_undefined() {
-        return "undefined".into();
-    }
-    if v.is_null() {
-        return "null".into();
-    }
-    if let Some(b) = v.as_bool() {
-        return if b { "true" } else { "false" }.into();
-    }
-    if let Some(n) = v.as_f64() {
-        let mut s = String::new();
-        json::push_f64(&mut s, n);
-        return s;
-    }
-    if let Some((name, message, _)) = error_fields(v) {
-        let mut s = name.unwrap_or_else(|| "Error".into());
-        s.push_str(": ");
-        s.push_str(&message);
-        return s;
-    }
-    if let Ok(json) = js_sys::JSON::stringify(v) {
-        if let Some(s) = json.as_string() {
-            return s;
-        }
-    }
-    // A function, a symbol, a cyclic object, a BigInt: say what it is.
-    let mut s = String::from("[");
-    s.push_str(&v.js_typeof().as_string().unwrap_or_default());
-    s.push(']');
-    s
+    super::bindings::readable(v).unwrap_or_default()
 }
 
 /// Offers an error: ignored, folded into the held one, held, or dropped by the rate limit.
