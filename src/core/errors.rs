@@ -117,10 +117,11 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
     if line.is_empty() {
         return None;
     }
-    let (function, location) = text::split_once_at(line, b'@').unwrap_or(("", line));
+    let at = text::split_once_at(line, b'@');
+    let (function, location) = at.unwrap_or(("", line));
     // Firefox prefixes async frames with their cause: `async*fn`, `promise callback*fn`.
     let function = text::after_last(function, b'*');
-    let frame = if let Some(eval_at) = super::text::find(location, " line ") {
+    let frame = if let Some(eval_at) = text::find(location, " line ") {
         // `url line 3 > eval:1:5` or `… > Function:1:10`: the line of the calling script.
         let (file, tail) = (
             text::head(location, eval_at),
@@ -143,7 +144,7 @@ fn parse_gecko_jsc(line: &str) -> Option<Frame> {
         // `eval code@`, or a line of text that is no frame at all.
         return None;
     }
-    if text::find_any(line, b"@").is_none() && frame.lineno == 0 && !is_native {
+    if at.is_none() && frame.lineno == 0 && !is_native {
         return None;
     }
     Some(Frame {
