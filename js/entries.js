@@ -126,8 +126,24 @@ export function observe(types, threshold, f) {
   } catch {}
 }
 
-/** The entries `o` recorded but has not handed over yet, flat. */
-export const take = (o) => flat(o.takeRecords());
+/**
+ * A buffered observer of `type` that keeps its `n` latest entries here and hands none over: for
+ * the LCP's resource buffer (web-vitals 6.1+), which every resource entry reaches, so that no
+ * entry costs a call into the agent. `take(o)` reads what it kept.
+ */
+export function keep(type, n) {
+  try {
+    const o = new PerformanceObserver((list) => {
+      o.kept = o.kept.concat(list.getEntries()).slice(-n);
+    });
+    o.kept = [];
+    o.observe({ type, buffered: true });
+    return o;
+  } catch {}
+}
+
+/** The entries `o` recorded but has not handed over yet (for a `keep` observer: all it kept), flat. */
+export const take = (o) => flat(o.kept || o.takeRecords());
 
 /** `performance.getEntriesByType(type)`, flat. */
 export const entries = (type) => flat(performance.getEntriesByType(type.replace(/^timing:/, '')), timing(type));

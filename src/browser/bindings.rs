@@ -159,7 +159,13 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn disconnect(this: &EntryObserver);
 
-    /// `take(observer)`: `[nums, strings]` of what `takeRecords()` gives.
+    /// `keep(type, n)`: an observer of `type` that keeps its `n` latest entries in JS (read by
+    /// `take`); `None` when the browser refuses.
+    #[wasm_bindgen(js_name = keep, catch)]
+    pub fn entries_keep(kind: &str, n: f64) -> Result<Option<EntryObserver>, JsValue>;
+
+    /// `take(observer)`: `[nums, strings]` of what `takeRecords()` gives (of a `keep` observer:
+    /// what it kept).
     #[wasm_bindgen(js_name = take, catch)]
     pub fn entries_take(o: &EntryObserver) -> Result<js_sys::Array, JsValue>;
 

@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 
-use super::bindings::{entries_observe, entries_take, EntryObserver};
+use super::bindings::{entries_keep, entries_observe, entries_take, EntryObserver};
 use super::callback::{callback, guarded, Callback};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 /// A running observer; dropping it disconnects it.
 pub struct Observer {
     observer: EntryObserver,
-    _callback: Callback,
+    _callback: Option<Callback>,
 }
 
 /// Observes the supported ones of `types` (comma-separated; buffered, with `durationThreshold`
@@ -36,7 +36,17 @@ pub fn observe(
     .flatten()?;
     Some(Observer {
         observer,
-        _callback: callback,
+        _callback: Some(callback),
+    })
+}
+
+/// Observes `kind` (buffered), keeping its `n` latest entries in JS: [`Observer::records`] reads
+/// them. Nothing crosses into the wasm per entry.
+pub fn keep(kind: &str, n: u32) -> Option<Observer> {
+    let observer = entries_keep(kind, n as f64).ok().flatten()?;
+    Some(Observer {
+        observer,
+        _callback: None,
     })
 }
 
@@ -47,6 +57,14 @@ impl Observer {
             let (nums, strs) = split(&batch);
             f(&nums, &strs);
         }
+    }
+
+    /// The entries recorded but not yet delivered, flat (of a [`keep`] observer: those it kept);
+    /// empty when the read failed.
+    pub fn records(&self) -> (Vec<f64>, String) {
+        entries_take(&self.observer)
+            .map(|batch| split(&batch))
+            .unwrap_or_default()
     }
 
     /// Stops the observer (it stays owned, so this is safe from inside its own callback).

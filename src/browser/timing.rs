@@ -30,7 +30,13 @@ static TARGET: Local<Target> = Local(Target::new());
 /// Pushes the page-load event if the navigation entry is complete; true once it is done.
 fn report_navigation() -> bool {
     let (nums, strs) = entries("timing:navigation");
-    let Some(nav) = Flat::new(&nums, &strs).all(Flat::full).pop() else {
+    // The last entry, read in a loop (no `Vec` of the large `Full` for one entry).
+    let mut batch = Flat::new(&nums, &strs);
+    let mut last = None;
+    while !batch.is_empty() {
+        last = Some(batch.full());
+    }
+    let Some(nav) = last else {
         return true;
     };
     if nav.load_event_end <= 0.0 {

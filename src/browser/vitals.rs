@@ -74,6 +74,14 @@ impl Env for Page {
         let (nums, strs) = entries("resource");
         Flat::new(&nums, &strs).all(Flat::resource)
     }
+    fn recent_resources(&self) -> Vec<Resource> {
+        let mut list = Vec::new();
+        with_observer(Kind::Resource, |o| {
+            let (nums, strs) = o.records();
+            list = Flat::new(&nums, &strs).all(Flat::resource);
+        });
+        list
+    }
 }
 
 /// The metrics unless they are missing or already borrowed: one non-generic copy in the wasm
@@ -242,11 +250,6 @@ fn on_trusted_input() {
     }
 }
 
-fn on_resources(nums: &[f64], strs: &str) {
-    let list = Flat::new(nums, strs).all(Flat::resource);
-    with(|s| s.on_resources(list));
-}
-
 fn shifts(nums: &[f64], strs: &str, force: bool) {
     let batch = Flat::new(nums, strs).all(Flat::shift);
     update(|s, out| s.on_shifts(batch, force, &Page, out));
@@ -380,7 +383,11 @@ fn start_observers() {
     }
     keep(Kind::Fcp, observe("paint", None, on_paint));
     keep(Kind::Lcp, observe("largest-contentful-paint", None, on_lcp));
-    keep(Kind::Resource, observe("resource", None, on_resources));
+    // The LCP attribution's buffer of the latest resources, kept in JS (no call per entry).
+    keep(
+        Kind::Resource,
+        crate::browser::entries::keep("resource", 50),
+    );
     keep(Kind::Cls, observe("layout-shift", None, on_shifts));
     let event_timing = get(
         &crate::browser::bindings::window(),

@@ -58,16 +58,18 @@ struct Frame {
     render_time: f64,
 }
 
-/// One interaction: its latency and the entries that have it.
+/// One interaction: its latency and the first entry that has it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Interaction {
     /// Interaction id.
     pub id: u64,
     /// Largest duration of its entries.
     pub latency: f64,
-    /// Entries with that latency.
-    pub entries: Vec<EventEntry>,
-    /// The frame of `entries[0]`.
+    /// The first entry with that latency; its `target` is the first non-empty one among the
+    /// entries with that latency and start (web-vitals keeps their list; nothing else of the
+    /// others is read, so they are not copied).
+    pub first: EventEntry,
+    /// The frame of `first`.
     frame: u32,
     /// Selector saved when the interaction first became a candidate with a target.
     pub target: String,
@@ -114,20 +116,19 @@ impl Interactions {
                 let i = &mut self.list[k];
                 if e.duration > i.latency {
                     i.latency = e.duration;
-                    i.entries = vec![e.clone()];
+                    i.first = e.clone();
                     i.frame = frame;
                 } else if e.duration == i.latency
-                    && i.entries
-                        .first()
-                        .is_some_and(|f| f.start_time == e.start_time)
+                    && i.first.start_time == e.start_time
+                    && i.first.target.is_empty()
                 {
-                    i.entries.push(e.clone());
+                    i.first.target = e.target.clone();
                 }
             }
             None => self.list.push(Interaction {
                 id,
                 latency: e.duration,
-                entries: vec![e.clone()],
+                first: e.clone(),
                 frame,
                 target: String::new(),
             }),
@@ -144,9 +145,7 @@ impl Interactions {
         // The target is fixed the first time the (still listed) interaction has one.
         if let Some(i) = self.list.iter_mut().find(|i| i.id == id) {
             if i.target.is_empty() {
-                if let Some(t) = i.entries.iter().find(|e| !e.target.is_empty()) {
-                    i.target = t.target.clone();
-                }
+                i.target = i.first.target.clone();
             }
         }
     }
@@ -218,7 +217,7 @@ impl Interactions {
         let c = &self.list[((n / 50) as usize).min(self.list.len() - 1)];
         Some(Pick {
             latency: c.latency,
-            first: c.entries.first().map(|e| (c.id, e.clone(), c.frame)),
+            first: Some((c.id, c.first.clone(), c.frame)),
         })
     }
 
@@ -421,11 +420,21 @@ mod tests {
 
     #[test]
     fn equal_durations_with_the_same_start_are_kept_together() {
+        // The target comes from the first entry of the group that has one; an entry with the
+        // same duration but another start is not of the group.
+        let with = |start: f64, target: &str| EventEntry {
+            target: target.into(),
+            ..ev(7, 96.0, start)
+        };
         let mut m = Interactions::default();
-        m.process(&ev(7, 96.0, 10.0));
-        m.process(&ev(7, 96.0, 10.0));
-        m.process(&ev(7, 96.0, 11.0));
-        assert_eq!(m.list[0].entries.len(), 2);
+        m.process(&with(10.0, ""));
+        assert_eq!(m.list[0].target, "");
+        m.process(&with(11.0, "a.other"));
+        assert_eq!(m.list[0].target, "", "another start is not of the group");
+        m.process(&with(10.0, "button#buy"));
+        m.process(&with(10.0, "span"));
+        assert_eq!(m.list[0].target, "button#buy");
+        assert_eq!(m.list[0].first.start_time, 10.0);
     }
 
     #[test]

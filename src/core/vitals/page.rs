@@ -55,6 +55,9 @@ pub trait Env {
     fn navigation_id(&self) -> String;
     /// The resource entries of the timeline (the LCP image's, when it is not among the last 50 seen).
     fn resource_timeline(&self) -> Vec<Resource>;
+    /// The latest resource entries observed (at most 50, oldest first), as web-vitals 6.1+ buffers
+    /// them (kept by the browser edge: no call into the agent per entry).
+    fn recent_resources(&self) -> Vec<Resource>;
 }
 
 /// A resource the LCP image may have come from.
@@ -95,7 +98,6 @@ pub struct Vitals {
     lcp: Metric,
     lcp_final: bool,
     lcp_entry: Option<LcpEntry>,
-    resources: Vec<Resource>,
     cls: Metric,
     cls_state: Cls,
     cls_started: bool,
@@ -140,7 +142,6 @@ impl Vitals {
             lcp: m(Name::Lcp),
             lcp_final: false,
             lcp_entry: None,
-            resources: Vec::new(),
             cls: m(Name::Cls),
             cls_state: Cls::default(),
             cls_started: false,
@@ -272,7 +273,7 @@ impl Vitals {
     /// the paint, among the last 50 observed, else in the timeline.
     fn lcp_resource(&self, url: &str, lcp_start: f64, env: &dyn Env) -> Option<LcpResource> {
         let fits = |r: &&Resource| r.url == url && r.start_time <= lcp_start;
-        if let Some(r) = self.resources.iter().rev().find(fits) {
+        if let Some(r) = env.recent_resources().iter().rev().find(fits) {
             return Some(r.timing);
         }
         env.resource_timeline()
@@ -280,16 +281,6 @@ impl Vitals {
             .rev()
             .find(fits)
             .map(|r| r.timing)
-    }
-
-    /// Resource entries observed (the last 50 are kept, as web-vitals does).
-    pub fn on_resources(&mut self, list: Vec<Resource>) {
-        for r in list {
-            if self.resources.len() == 50 {
-                self.resources.remove(0);
-            }
-            self.resources.push(r);
-        }
     }
 
     /// The `first-contentful-paint` entry. True when FCP reported (and so CLS started): the
@@ -582,6 +573,7 @@ mod tests {
 
     struct Page {
         loading: bool,
+        recent: Vec<Resource>,
     }
 
     impl Env for Page {
@@ -600,6 +592,13 @@ mod tests {
         fn resource_timeline(&self) -> Vec<Resource> {
             Vec::new()
         }
+        fn recent_resources(&self) -> Vec<Resource> {
+            let copy = |r: &Resource| Resource {
+                url: r.url.clone(),
+                ..*r
+            };
+            self.recent.iter().map(copy).collect()
+        }
     }
 
     fn values(out: &[Item]) -> Vec<(String, f64)> {
@@ -613,7 +612,10 @@ mod tests {
 
     #[test]
     fn cls_waits_for_fcp_then_counts_the_shifts_buffered_before_it() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(true, f64::INFINITY, &env);
         let mut out = Vec::new();
         v.on_shifts(vec![shift(0.1, 10.0)], false, &env, &mut out);
@@ -632,7 +634,10 @@ mod tests {
 
     #[test]
     fn a_paint_after_the_page_was_hidden_reports_nothing() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, 50.0, &env);
         let mut out = Vec::new();
         assert!(!v.on_fcp(120.0, &env, &mut out));
@@ -650,7 +655,10 @@ mod tests {
 
     #[test]
     fn lcp_is_final_once_finalised_and_only_for_its_instance() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
         let entry = |t| LcpEntry {
@@ -670,7 +678,10 @@ mod tests {
 
     #[test]
     fn a_restore_reports_ttfb_zero_and_restarts_the_paints() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
         v.on_ttfb(
@@ -704,7 +715,10 @@ mod tests {
 
     #[test]
     fn interaction_ids_estimate_the_count_where_the_browser_has_none() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, f64::INFINITY, &env);
         v.on_interaction_ids(&[0, 7, 21, 14]);
         assert_eq!(v.interaction_count(Some(9.0)), 9);
@@ -726,7 +740,10 @@ mod tests {
     fn cls_of_an_agent_loaded_after_the_paint_is_reported_once_with_its_buffered_shifts() {
         // reportAllChanges: the buffered paint comes before the buffered shifts; web-vitals reports
         // CLS a task after FCP, by when the shifts are in: one report, 0.02, not 0 and then 0.02.
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(true, f64::INFINITY, &env);
         let mut out = Vec::new();
         assert!(v.on_fcp(120.0, &env, &mut out));
@@ -739,7 +756,10 @@ mod tests {
 
     #[test]
     fn a_page_hidden_at_load_and_restored_from_the_cache_reports_cls_from_the_restored_fcp() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, 0.0, &env);
         let mut out = Vec::new();
         v.on_restore(5000.0, FCP_LCP, 0, &env, &mut out);
@@ -756,7 +776,10 @@ mod tests {
 
     #[test]
     fn cls_started_by_a_paint_after_a_restore_is_a_back_forward_cache_metric() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, 0.0, &env);
         let mut out = Vec::new();
         v.on_restore(5000.0, FCP_LCP, 0, &env, &mut out);
@@ -771,7 +794,10 @@ mod tests {
 
     #[test]
     fn a_soft_navigation_on_a_page_hidden_until_then_starts_cls_and_ends_its_first_instance() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, 0.0, &env);
         let mut out = Vec::new();
         v.on_shifts(vec![shift(0.01, 10.0)], false, &env, &mut out);
@@ -794,18 +820,20 @@ mod tests {
 
     #[test]
     fn a_soft_navigations_image_lcp_is_split_from_the_navigations_start() {
-        let env = Page { loading: false };
+        let hero = "https://shop.test/hero.png";
+        let env = Page {
+            loading: false,
+            recent: vec![Resource {
+                url: hero.into(),
+                timing: LcpResource {
+                    request_start: 1100.0,
+                    response_end: 1400.0,
+                },
+                start_time: 1090.0,
+            }],
+        };
         let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
-        let hero = "https://shop.test/hero.png";
-        v.on_resources(vec![Resource {
-            url: hero.into(),
-            timing: LcpResource {
-                request_start: 1100.0,
-                response_end: 1400.0,
-            },
-            start_time: 1090.0,
-        }]);
         let mut img = paint(1600.0, "img#hero");
         img.url = hero.into();
         let nav = SoftNavigation {
@@ -835,7 +863,10 @@ mod tests {
 
     #[test]
     fn a_route_whose_only_interaction_was_too_light_for_an_entry_reports_inp_8_at_the_next_route() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
         let nav = |n: u64, url: &str| SoftNavigation {
@@ -889,7 +920,10 @@ mod tests {
 
     #[test]
     fn a_soft_navigation_finalises_the_page_metrics_and_starts_the_routes_own() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, f64::INFINITY, &env);
         let mut out = Vec::new();
         v.on_ttfb(
@@ -965,7 +999,10 @@ mod tests {
 
     #[test]
     fn a_soft_navigation_after_a_hidden_page_counts_its_paints_again() {
-        let env = Page { loading: false };
+        let env = Page {
+            loading: false,
+            recent: Vec::new(),
+        };
         let mut v = page(false, 50.0, &env);
         let mut out = Vec::new();
         let nav = SoftNavigation {
