@@ -174,8 +174,9 @@ mod api {
         use wasm_bindgen::JsCast;
         let mut nums = Vec::new();
         if values.is_object() {
-            for e in js_sys::Object::entries(values.unchecked_ref()).iter() {
-                let pair: js_sys::Array = e.unchecked_into();
+            let entries = js_sys::Object::entries(values.unchecked_ref());
+            for i in 0..entries.length() {
+                let pair: js_sys::Array = entries.get(i).unchecked_into();
                 if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_f64()) {
                     if v.is_finite() {
                         nums.push((k, v));

@@ -181,13 +181,6 @@ extern "C" {
     pub fn request_animation_frame(cb: &js_sys::Function) -> JsValue;
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// `removeEventListener(type, cb, capture)` on the global object (window).
-    #[wasm_bindgen(js_name = removeEventListener)]
-    pub fn remove_global_listener(kind: &str, cb: &js_sys::Function, capture: bool);
-}
-
 #[wasm_bindgen(module = "/js/page.js")]
 extern "C" {
     /// `once(type, cb)`: `cb` on the next `type` event at the window (capture, once).

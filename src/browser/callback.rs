@@ -115,11 +115,19 @@ impl Drop for Timeout {
     }
 }
 
-/// `f` as a guarded one-shot JS function that frees itself when called (arguments ignored).
-/// Every one-shot callback of the agent goes through this one boxed type: each distinct closure
-/// type given to `Closure::once_into_js` would add its own conversion code (150-400 B each).
+/// `f` as a guarded one-shot JS function (arguments ignored): `f` runs at most once and is freed
+/// when it has run; the small closure around it is the JS function's, freed with it. Every one-shot
+/// callback of the agent goes through this one boxed type and the one [`Callback`] signature
+/// (`Closure::once_into_js` brought a mutable-closure adapter and shim of its own, issue 14).
 pub fn once_js(f: Box<dyn FnOnce()>) -> Function {
-    guarded(Closure::once_into_js(f).unchecked_ref())
+    let f = RefCell::new(Some(f));
+    let run = callback(move |_| {
+        let f = f.try_borrow_mut().ok().and_then(|mut f| f.take());
+        if let Some(f) = f {
+            f();
+        }
+    });
+    guarded(run.into_js_value().unchecked_ref())
 }
 
 /// Runs `f` once after `ms` milliseconds, through the guard; the closure frees itself when it

@@ -12,14 +12,29 @@ use wasm_bindgen::{JsCast, JsValue};
 pub fn string_entries(v: &JsValue) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if v.is_object() {
-        for e in Object::entries(v.unchecked_ref()).iter() {
-            let pair: Array = e.unchecked_into();
+        let entries = Object::entries(v.unchecked_ref());
+        for i in 0..entries.length() {
+            let pair: Array = entries.get(i).unchecked_into();
             if let (Some(k), Some(val)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
                 out.push((k, val));
             }
         }
     }
     out
+}
+
+/// The strings of `v` into `out` (replacing what it held) when `v` is an array; by index, not
+/// `Array::iter` (its iterator and a second element getter, issue 14).
+fn string_list(v: &JsValue, out: &mut Vec<String>) {
+    if Array::is_array(v) {
+        out.clear();
+        let v: &Array = v.unchecked_ref();
+        for i in 0..v.length() {
+            if let Some(x) = v.get(i).as_string() {
+                out.push(x);
+            }
+        }
+    }
 }
 
 /// Builds the typed config from the entry module's flat array (the value at each of the
@@ -42,17 +57,7 @@ pub fn from_js(v: &JsValue) -> Config {
             *out = x;
         }
     };
-    let l = |i: u32, out: &mut Vec<String>| {
-        let v = a.get(i);
-        if Array::is_array(&v) {
-            out.clear();
-            for x in v.unchecked_into::<Array>().iter() {
-                if let Some(x) = x.as_string() {
-                    out.push(x);
-                }
-            }
-        }
-    };
+    let l = |i: u32, out: &mut Vec<String>| string_list(&a.get(i), out);
     let mut c = Config::default();
     let st = |i: u32, out: &mut String| {
         if let Some(x) = s(i) {

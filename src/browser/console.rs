@@ -69,12 +69,15 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
 
 fn on_console(sink: SinkRef, level: String, args: Array) {
     if level == "error" {
-        if let Some(mut raw) = args.iter().find_map(|a| errors::error_of(&a)) {
-            if args.length() > 1 {
-                raw.context.push(("console".into(), message(&args)));
+        // By index, not `Array::iter` (its iterator and a second element getter, issue 14).
+        for i in 0..args.length() {
+            if let Some(mut raw) = errors::error_of(&args.get(i)) {
+                if args.length() > 1 {
+                    raw.context.push(("console".into(), message(&args)));
+                }
+                errors::report(raw);
+                return;
             }
-            errors::report(raw);
-            return;
         }
     }
     sink.push(Item::Log(Log {
@@ -89,11 +92,11 @@ fn on_console(sink: SinkRef, level: String, args: Array) {
 /// The arguments as one line, as the console would show them.
 fn message(args: &Array) -> String {
     let mut out = String::new();
-    for (i, a) in args.iter().enumerate() {
+    for i in 0..args.length() {
         if i > 0 {
             out.push(' ');
         }
-        out.push_str(&errors::readable(&a));
+        out.push_str(&errors::readable(&args.get(i)));
     }
     out
 }

@@ -3,7 +3,7 @@
 //! the double `requestAnimationFrame`.
 use crate::prelude::*;
 
-use super::bindings::{listen_once, remove_global_listener, request_animation_frame, when_idle};
+use super::bindings::{listen_once, request_animation_frame, when_idle};
 use super::callback::once_js;
 use super::js::{flag, get};
 use crate::core::vitals::entries::Flat;
@@ -105,7 +105,13 @@ pub fn when_idle_or_hidden(f: Box<dyn FnOnce()>) {
     let idle = {
         let on_hide = on_hide.clone();
         once_js(Box::new(move || {
-            remove_global_listener("visibilitychange", &on_hide, true);
+            // Through the listener's own binding (web-sys), not one more import of our own.
+            let window: web_sys::Window = super::bindings::window();
+            let _ = window.remove_event_listener_with_callback_and_bool(
+                "visibilitychange",
+                &on_hide,
+                true,
+            );
             run_idle();
         }))
     };
