@@ -5,8 +5,9 @@
 // and the original always runs, with `window` (or the XHR) as `this`. The agent decides;
 // this file only moves the `traceparent` header and reports how each request ended.
 //
-// install(begin, end) wraps once. begin(id, kind, method, url, pageTraceparent) returns
-// undefined (leave the request alone), '' (record it, no header) or the header to add;
+// install(begin, end) wraps once. begin([id, kind, method, url, pageTraceparent]) writes its
+// answer at index 5 of that array: nothing (leave the request alone), '' (record it, no header)
+// or the header to add;
 // end([id, status, errorType]) reports the outcome (status -1: the request never started).
 // uninstall() restores each original the agent replaced, unless someone wrapped it after us:
 // then our wrapper stays in their chain as a pure pass-through. The agent's own requests do not
@@ -30,8 +31,11 @@ function finish(gen, id, status, error) {
 
 function begin(gen, kind, method, url, pageHeader) {
   const id = ++seq;
-  const header = gen.begin(id, kind, method, url, pageHeader === null ? undefined : pageHeader);
-  return header === undefined || header === null ? null : { id, header };
+  // The agent writes its answer at index 5 (left unset: leave the request alone).
+  const call = [id, kind, method, url, pageHeader === null ? undefined : pageHeader];
+  gen.begin(call);
+  const header = call[5];
+  return typeof header === 'string' ? { id, header } : null;
 }
 
 function wrapFetch(orig, gen) {

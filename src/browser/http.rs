@@ -36,12 +36,10 @@ struct Hooks {
     pending: RefCell<Vec<Pending>>,
 }
 
-type BeginFn = dyn Fn(f64, u8, String, String, Option<String>) -> Option<String>;
-
 /// Owns the hooks the JS wrapper calls; dropping it unwraps `fetch`/XHR (or leaves a
 /// pass-through when another library wrapped them after us) before the hooks are freed.
 pub struct HttpGuard {
-    _begin: Closure<BeginFn>,
+    _begin: Callback,
     _end: Callback,
 }
 
@@ -145,11 +143,23 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<HttpGuard>
         pending: RefCell::new(Vec::new()),
     });
     let h = hooks.clone();
-    let begin = Closure::<BeginFn>::new(
-        move |id: f64, kind: u8, method: String, url: String, page: Option<String>| {
-            h.begin(id, kind, &method, &url, page.as_deref())
-        },
-    );
+    // js/patch.js hands each start as `[id, kind, method, url, pageTraceparent]` and reads the
+    // answer from index 5 (the one callback type, not a signature of its own that answers).
+    let begin = callback(move |call: JsValue| {
+        let call: &js_sys::Array = call.unchecked_ref();
+        let num = |i| call.get(i).as_f64().unwrap_or(0.0);
+        let text = |i| call.get(i).as_string();
+        let answer = h.begin(
+            num(0),
+            num(1) as u8,
+            &text(2).unwrap_or_default(),
+            &text(3).unwrap_or_default(),
+            text(4).as_deref(),
+        );
+        if let Some(header) = answer {
+            call.set(5, header.into());
+        }
+    });
     // js/patch.js hands each end as `[id, status, errorType]`.
     let end = callback(move |end: JsValue| {
         let end: &js_sys::Array = end.unchecked_ref();
