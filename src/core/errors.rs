@@ -262,8 +262,11 @@ pub fn to_exception(e: RawError, count: u32) -> Exception {
     if count > 1 {
         let mut n = String::new();
         json::push_u64(&mut n, count as u64);
-        context.retain(|(k, _)| k != "count");
-        context.push(("count".into(), n));
+        // The fold's count replaces a `count` the page gave (in place: no `retain` copy).
+        match context.iter_mut().find(|(k, _)| k == "count") {
+            Some(kv) => kv.1 = n,
+            None => context.push(("count".into(), n)),
+        }
     }
     Exception {
         kind: e.kind,
@@ -675,6 +678,20 @@ https://shop.example.com/old-safari.js:7:2
         assert_eq!(last.value, "other");
         assert!(last.context.is_empty(), "a single error has no count");
         assert!(e.release().is_none());
+    }
+
+    #[test]
+    fn the_folds_count_replaces_a_count_the_page_gave() {
+        let mut e = raw("boom", "");
+        e.context = vec![("count".into(), "page".into()), ("a".into(), "1".into())];
+        let one = to_exception(e.clone(), 1);
+        assert_eq!(one.context[0], ("count".to_string(), "page".to_string()));
+        let folded = to_exception(e, 4);
+        let want = vec![
+            ("count".to_string(), "4".to_string()),
+            ("a".to_string(), "1".to_string()),
+        ];
+        assert_eq!(folded.context, want);
     }
 
     #[test]

@@ -184,23 +184,28 @@ impl Interactions {
     /// candidate's first entry, and LoAFs that touch none of the kept frames unless they are
     /// among the last 10 and came after every processed event.
     pub fn cleanup(&mut self) {
+        // Rebuilt by push, not `retain` (a copy of std's retain code per element type, issue 14).
         let keep_from = self.frames.len().saturating_sub(MAX_CANDIDATES);
-        let list = &self.list;
-        let mut i = 0;
-        self.frames.retain(|f| {
-            i += 1;
-            i > keep_from || list.iter().any(|c| c.frame == f.serial)
-        });
+        let mut frames = Vec::new();
+        for (i, f) in self.frames.iter().enumerate() {
+            if i >= keep_from || self.list.iter().any(|c| c.frame == f.serial) {
+                frames.push(*f);
+            }
+        }
+        self.frames = frames;
         let keep_loafs_from = self.loafs.len().saturating_sub(MAX_CANDIDATES);
-        let (frames, latest) = (&self.frames, self.latest_processing_end);
+        let latest = self.latest_processing_end;
         let mut i = 0;
-        self.loafs.retain(|l| {
+        for l in core::mem::take(&mut self.loafs) {
             i += 1;
-            frames
+            let touches = self
+                .frames
                 .iter()
-                .any(|f| intersects(l, f.start_time, f.processing_end))
-                || (i > keep_loafs_from && l.start_time > latest)
-        });
+                .any(|f| intersects(&l, f.start_time, f.processing_end));
+            if touches || (i > keep_loafs_from && l.start_time > latest) {
+                self.loafs.push(l);
+            }
+        }
     }
 
     /// The interaction INP reports after `interaction_count` interactions on the page: the
