@@ -26,7 +26,8 @@ pub fn string_entries(v: &JsValue) -> Vec<(String, String)> {
 /// The strings of `v` into `out` (replacing what it held) when `v` is an array; by index, not
 /// `Array::iter` (its iterator and a second element getter, issue 14).
 fn string_list(v: &JsValue, out: &mut Vec<String>) {
-    if Array::is_array(v) {
+    // The entry module hands arrays or nothing here (`is_object`: no `Array.isArray` import).
+    if v.is_object() {
         out.clear();
         let v: &Array = v.unchecked_ref();
         for i in 0..v.length() {
@@ -40,11 +41,11 @@ fn string_list(v: &JsValue, out: &mut Vec<String>) {
 /// Builds the typed config from the entry module's flat array (the value at each of the
 /// `RULES` paths, in order; see `config::PATHS`). Missing or mistyped values keep their defaults.
 pub fn from_js(v: &JsValue) -> Config {
-    let a: Array = if Array::is_array(v) {
-        v.clone().unchecked_into()
-    } else {
-        Array::new()
-    };
+    let mut c = Config::default();
+    if !v.is_object() {
+        return c;
+    }
+    let a: &Array = v.unchecked_ref();
     let s = |i: u32| a.get(i).as_string();
     let n = |i: u32| a.get(i).as_f64();
     let u = |i: u32, out: &mut u32| {
@@ -58,7 +59,6 @@ pub fn from_js(v: &JsValue) -> Config {
         }
     };
     let l = |i: u32, out: &mut Vec<String>| string_list(&a.get(i), out);
-    let mut c = Config::default();
     let st = |i: u32, out: &mut String| {
         if let Some(x) = s(i) {
             *out = x;

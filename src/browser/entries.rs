@@ -81,21 +81,22 @@ impl Drop for Observer {
 
 /// A `[Float64Array, string]` pair from js/entries.js.
 pub fn split(batch: &js_sys::Array) -> (Vec<f64>, String) {
-    let nums = batch
-        .get(0)
-        .dyn_into::<js_sys::Float64Array>()
-        .map(|a| {
-            // Float64Array::to_vec asserts the length it read twice (an assert_eq! links the
-            // core::fmt Debug machinery, issue 14): copy through a view of our own memory instead.
-            let mut out = alloc::vec![0.0; a.length() as usize];
-            // SAFETY: the view covers `out` exactly and is used at once: nothing allocates (and so
-            // nothing can grow the memory and detach the view) before `set` has filled it.
-            unsafe {
-                js_sys::Float64Array::view_mut_raw(out.as_mut_ptr(), out.len()).set(&a, 0);
-            }
-            out
-        })
-        .unwrap_or_default();
+    // js/entries.js always makes the first a Float64Array: no `instanceof` import to check it,
+    // and its length read through Array's `length` binding (the same `.length`), not one more.
+    let first = batch.get(0);
+    let mut nums = Vec::new();
+    if first.is_object() {
+        let a: &js_sys::Float64Array = first.unchecked_ref();
+        let len = first.unchecked_ref::<js_sys::Array>().length();
+        // Float64Array::to_vec asserts the length it read twice (an assert_eq! links the
+        // core::fmt Debug machinery, issue 14): copy through a view of our own memory instead.
+        nums = alloc::vec![0.0; len as usize];
+        // SAFETY: the view covers `nums` exactly and is used at once: nothing allocates (and so
+        // nothing can grow the memory and detach the view) before `set` has filled it.
+        unsafe {
+            js_sys::Float64Array::view_mut_raw(nums.as_mut_ptr(), nums.len()).set(a, 0);
+        }
+    }
     (nums, batch.get(1).as_string().unwrap_or_default())
 }
 
