@@ -103,9 +103,11 @@ fn on_error(ev: web_sys::Event) {
     let Some(fields) = super::bindings::error_event(&ev).ok() else {
         return;
     };
-    let Some(f) = fields.dyn_ref::<js_sys::Array>() else {
+    // An array or undefined (js/entries.js): `is_object`, not an `Array.isArray` import.
+    if !fields.is_object() {
         return;
-    };
+    }
+    let f: &js_sys::Array = fields.unchecked_ref();
     let text = |i| f.get(i).as_string().unwrap_or_default();
     let num = |i| f.get(i).as_f64().unwrap_or(0.0) as u32;
     let error = f.get(0);
@@ -131,17 +133,26 @@ fn on_error(ev: web_sys::Event) {
 }
 
 fn on_rejection(ev: web_sys::Event) {
-    let Some(ev) = ev.dyn_ref::<web_sys::PromiseRejectionEvent>() else {
+    // A PromiseRejectionEvent has a `reason` (maybe undefined); an `Event` a page dispatched
+    // under that name has none and is ignored. Read through Reflect, not two bindings of its own.
+    let ev: &JsValue = ev.as_ref();
+    if js_sys::Reflect::has(ev, &"reason".into()) != Ok(true) {
         return;
-    };
-    report(describe(&ev.reason(), "UnhandledRejection"));
+    }
+    report(describe(
+        &super::js::get(ev, "reason"),
+        "UnhandledRejection",
+    ));
 }
 
 /// An `Error` (or one that looks like one, as one from another realm does) as its name (`None`
 /// when not a string), message and stack, read in one crossing (js/entries.js `errorFields`).
 fn error_fields(v: &JsValue) -> Option<(Option<String>, String, String)> {
     let fields = super::bindings::error_fields(v).ok()?;
-    let a: &js_sys::Array = fields.dyn_ref()?;
+    if !fields.is_object() {
+        return None;
+    }
+    let a: &js_sys::Array = fields.unchecked_ref();
     let text = |i| a.get(i).as_string();
     Some((
         text(0),

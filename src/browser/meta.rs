@@ -8,7 +8,8 @@ use wasm_bindgen::JsCast;
 /// `[location.href, navigator.userAgent, navigator.language, innerWidth, innerHeight]`, read in
 /// one crossing (js/entries.js `pageFacts`).
 fn facts() -> Option<js_sys::Array> {
-    super::bindings::page_facts().ok()?.dyn_into().ok()
+    let facts = super::bindings::page_facts().ok()?;
+    facts.is_object().then(|| facts.unchecked_into())
 }
 
 /// `location.href`, `""` if unavailable.
