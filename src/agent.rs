@@ -309,7 +309,7 @@ fn leave_listeners() -> Vec<Listener> {
     let mut listeners = Vec::new();
     {
         let w = crate::browser::bindings::window();
-        if let Some(doc) = w.document() {
+        if let Some(doc) = crate::browser::lifecycle::document() {
             // Not capturing: at the document, capture listeners (the vitals' final reports) run first.
             crate::core::push_some(
                 &mut listeners,

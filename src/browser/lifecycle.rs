@@ -9,32 +9,39 @@ use super::js::{flag, get};
 use crate::core::vitals::entries::Flat;
 use alloc::rc::Rc;
 use core::cell::RefCell;
+use wasm_bindgen::JsValue;
 
-fn document() -> Option<web_sys::Document> {
-    crate::browser::bindings::window().document()
+/// `window.document` (its fields read through Reflect: no binding of its own for it, its
+/// `readyState`, or the event fields below, issue 14).
+pub fn document() -> Option<JsValue> {
+    let d = get(crate::browser::bindings::window().as_ref(), "document");
+    d.is_object().then_some(d)
+}
+
+/// `document.readyState`.
+pub fn ready_state(d: &JsValue) -> String {
+    get(d, "readyState").as_string().unwrap_or_default()
 }
 
 /// `document.visibilityState === 'hidden'` (read as a string: web-sys's enum conversion
 /// carries a panic message).
 pub fn is_hidden() -> bool {
-    document().is_some_and(|d| {
-        get(d.as_ref(), "visibilityState").as_string().as_deref() == Some("hidden")
-    })
+    document().is_some_and(|d| get(&d, "visibilityState").as_string().as_deref() == Some("hidden"))
 }
 
 /// `document.prerendering`.
 pub fn prerendering() -> bool {
-    document().is_some_and(|d| flag(d.as_ref(), "prerendering"))
+    document().is_some_and(|d| flag(&d, "prerendering"))
 }
 
 /// `document.wasDiscarded`.
 pub fn was_discarded() -> bool {
-    document().is_some_and(|d| flag(d.as_ref(), "wasDiscarded"))
+    document().is_some_and(|d| flag(&d, "wasDiscarded"))
 }
 
 /// `document.readyState === 'loading'`.
 pub fn loading() -> bool {
-    document().is_some_and(|d| d.ready_state() == "loading")
+    document().is_some_and(|d| ready_state(&d) == "loading")
 }
 
 /// web-vitals' initial `firstHiddenTime`: the first `visibility-state` entry named `hidden`

@@ -352,9 +352,8 @@ fn when_ttfb_ready() {
         when_activated(when_ttfb_ready);
         return;
     }
-    let complete = crate::browser::bindings::window()
-        .document()
-        .is_some_and(|d| d.ready_state() == "complete");
+    let complete = super::lifecycle::document()
+        .is_some_and(|d| super::lifecycle::ready_state(&d) == "complete");
     if complete {
         defer(0.0, report_ttfb);
         return;
@@ -438,11 +437,11 @@ fn on_visibility(ev: web_sys::Event) {
     }
     // web-vitals finalises LCP on any trusted visibilitychange (shown too, for a page loaded
     // in the background), never on a scripted one.
-    if ev.is_trusted() {
+    if flag(ev.as_ref(), "isTrusted") {
         on_trusted_input();
     }
     if is_hidden() {
-        let t = ev.time_stamp();
+        let t = super::js::num(ev.as_ref(), "timeStamp");
         with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, true, t));
     }
 }
@@ -490,7 +489,7 @@ pub fn install(config: &Config, sink: SinkRef) -> Option<Box<dyn Feature>> {
         crate::core::push_some(
             &mut listeners,
             Listener::new(window.as_ref(), kind, true, |ev| {
-                if ev.is_trusted() {
+                if flag(ev.as_ref(), "isTrusted") {
                     on_trusted_input();
                 }
             }),
@@ -500,7 +499,7 @@ pub fn install(config: &Config, sink: SinkRef) -> Option<Box<dyn Feature>> {
         &mut listeners,
         Listener::new(window.as_ref(), "pageshow", true, |ev| {
             if flag(ev.as_ref(), "persisted") {
-                on_restore(ev.time_stamp());
+                on_restore(super::js::num(ev.as_ref(), "timeStamp"));
             }
         }),
     );
