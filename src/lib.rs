@@ -57,13 +57,14 @@ mod api {
     // exported struct, which would cost a JS class, a FinalizationRegistry and a borrow check
     // per call for a handle that holds nothing. Every function swallows its own failures.
 
-    /// Starts the agent with a config the entry module has already validated; throws a
-    /// readable error if it is still not acceptable.
+    /// Starts the agent with a config the entry module has already validated; throws the
+    /// readable reason (a string) if it is still not acceptable.
     #[wasm_bindgen]
     pub fn start(config: JsValue, host: Host) -> Result<(), JsValue> {
         let config = crate::browser::config_js::from_js(&config);
-        config::validate(&config).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
-        agent::start(config, host).map_err(|e| JsValue::from(js_sys::Error::new(&e)))
+        // The reason as a string (the entry module prints it): no `new Error` import for it.
+        config::validate(&config).map_err(|e| JsValue::from_str(&e))?;
+        agent::start(config, host).map_err(|e| JsValue::from_str(&e))
     }
 
     /// Every call of the page's handle once the agent runs, through one export (one glue wrapper
