@@ -6,6 +6,7 @@
 //! (`beforeSend`) stay on the JS side: the entry passes only strings here. The struct is read
 //! from the entry module's flat array by `browser::config_js` rather than with serde, which saves
 //! about 40 KB of wasm (serde's error formatting pulls in float `Display`).
+use crate::core::List;
 use crate::prelude::*;
 
 /// How batches leave the page.
@@ -101,7 +102,7 @@ impl Default for WebVitalsConfig {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TracingConfig {
     /// URL prefixes (strings) of other origins that get `traceparent`; RegExps are tested by the entry module.
-    pub propagate_trace_header_cors_urls: Vec<String>,
+    pub propagate_trace_header_cors_urls: List,
 }
 
 /// `errors`.
@@ -122,7 +123,7 @@ impl Default for ErrorsConfig {
 pub struct RedactConfig {
     /// Query parameter names whose values become `REDACTED`, beyond the built-in list
     /// (`core::url::SENSITIVE`); matched the same way, by whole tokens.
-    pub query_params: Vec<String>,
+    pub query_params: List,
 }
 
 /// `user`.
@@ -158,13 +159,13 @@ pub struct Config {
     /// Trace propagation.
     pub tracing: TracingConfig,
     /// URL substrings whose requests are neither traced nor recorded (RegExps: entry module).
-    pub ignore_urls: Vec<String>,
+    pub ignore_urls: List,
     /// Error message substrings to drop (RegExps: entry module).
-    pub ignore_errors: Vec<String>,
+    pub ignore_errors: List,
     /// Turn console calls into logs.
     pub capture_console: bool,
     /// Console levels left alone when capturing.
-    pub capture_console_disabled_levels: Vec<String>,
+    pub capture_console_disabled_levels: List,
     /// Error limits.
     pub errors: ErrorsConfig,
     /// URL redaction.
@@ -188,10 +189,14 @@ impl Default for Config {
             session_tracking: SessionTracking::default(),
             web_vitals: WebVitalsConfig::default(),
             tracing: TracingConfig::default(),
-            ignore_urls: Vec::new(),
-            ignore_errors: Vec::new(),
+            ignore_urls: List::default(),
+            ignore_errors: List::default(),
             capture_console: false,
-            capture_console_disabled_levels: vec!["debug".into(), "trace".into(), "log".into()],
+            capture_console_disabled_levels: List::new(vec![
+                "debug".into(),
+                "trace".into(),
+                "log".into(),
+            ]),
             errors: ErrorsConfig::default(),
             redact: RedactConfig::default(),
             user: None,
@@ -312,7 +317,10 @@ mod tests {
         assert_eq!(c.session_tracking.inactivity_timeout, 900_000.0);
         assert_eq!(c.session_tracking.max_session_duration, 14_400_000.0);
         assert_eq!(c.errors.max_per_minute, 30);
-        assert_eq!(c.capture_console_disabled_levels, ["debug", "trace", "log"]);
+        assert_eq!(
+            *c.capture_console_disabled_levels,
+            ["debug", "trace", "log"]
+        );
         assert_eq!(c.transport, Transport::Beacon);
         assert!(c.redact.query_params.is_empty());
     }

@@ -25,16 +25,17 @@ pub fn string_entries(v: &JsValue) -> Vec<(String, String)> {
 
 /// The strings of `v` into `out` (replacing what it held) when `v` is an array; by index, not
 /// `Array::iter` (its iterator and a second element getter, issue 14).
-fn string_list(v: &JsValue, out: &mut Vec<String>) {
+fn string_list(v: &JsValue, out: &mut crate::core::List) {
     // The entry module hands arrays or nothing here (`is_object`: no `Array.isArray` import).
     if v.is_object() {
-        out.clear();
+        let mut list = Vec::new();
         let v: &Array = v.unchecked_ref();
         for i in 0..v.length() {
             if let Some(x) = v.get(i).as_string() {
-                out.push(x);
+                list.push(x);
             }
         }
+        *out = alloc::rc::Rc::new(list);
     }
 }
 
@@ -58,7 +59,7 @@ pub fn from_js(v: &JsValue) -> Config {
             *out = x;
         }
     };
-    let l = |i: u32, out: &mut Vec<String>| string_list(&a.get(i), out);
+    let l = |i: u32, out: &mut crate::core::List| string_list(&a.get(i), out);
     let st = |i: u32, out: &mut String| {
         if let Some(x) = s(i) {
             *out = x;

@@ -18,7 +18,7 @@ use wasm_bindgen::{JsCast, JsValue};
 struct State {
     sink: SinkRef,
     errors: Errors,
-    ignore: Vec<String>,
+    ignore: crate::core::List,
     host: Host,
     /// Whether `ignoreErrors` holds RegExps (tested on the JS side).
     regexps: bool,

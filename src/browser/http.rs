@@ -30,7 +30,7 @@ struct Hooks {
     debug: bool,
     rules: Rules,
     /// The config's `redact.queryParams`.
-    redact: Vec<String>,
+    redact: crate::core::List,
     /// The host, when `ignoreUrls` or `propagateTraceHeaderCorsUrls` holds RegExps to test.
     regexps: Option<Host>,
     pending: RefCell<Vec<Pending>>,

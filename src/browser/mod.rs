@@ -37,7 +37,7 @@ impl<T> Local<T> {
 pub struct Target(core::cell::RefCell<Option<(crate::core::SinkRef, Redact)>>);
 
 /// The config's `redact.queryParams`, shared.
-pub type Redact = alloc::vec::Vec<alloc::string::String>;
+pub type Redact = crate::core::List;
 
 impl Target {
     /// An empty target (nothing is pushed until [`Target::set`]).

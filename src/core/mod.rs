@@ -39,6 +39,10 @@ pub trait Sink {
     fn session_id(&self) -> alloc::string::String;
 }
 
+/// A list of strings from the config, shared by every feature that reads it: cloning it is a
+/// reference count, not a copy of each string (issue 14).
+pub type List = alloc::rc::Rc<alloc::vec::Vec<alloc::string::String>>;
+
 /// How features hold the sink: the agent's lives as long as the page.
 pub type SinkRef = &'static dyn Sink;
 

@@ -211,9 +211,9 @@ pub struct Rules {
     /// The collector URL: requests under it are the agent's own.
     pub collector_url: String,
     /// String entries of `tracing.propagateTraceHeaderCorsUrls`.
-    pub cors_urls: Vec<String>,
+    pub cors_urls: super::List,
     /// String entries of `ignoreUrls` (substrings).
-    pub ignore_urls: Vec<String>,
+    pub ignore_urls: super::List,
 }
 
 impl Rules {
@@ -559,8 +559,8 @@ mod tests {
         Rules {
             page_url: "http://shop.test:8080/cart?step=2".into(),
             collector_url: "http://collector.test:12347/collect".into(),
-            cors_urls: vec!["http://api.test:9000/api".into()],
-            ignore_urls: vec!["/health".into()],
+            cors_urls: crate::core::List::new(vec!["http://api.test:9000/api".into()]),
+            ignore_urls: crate::core::List::new(vec!["/health".into()]),
         }
     }
 
