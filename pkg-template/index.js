@@ -546,7 +546,7 @@ export function init(pageConfig) {
     })
     .then((m) => load({ module_or_path: m }))
     .then(() => {
-      // The wasm reads the value at each RULES path, in order (src/browser/config_js.rs).
+      // The wasm reads the value at each RULES path, in order (src/config.rs, from_js).
       start(RULES.map(([path]) => path.split('.').reduce((o, k) => (o == null ? o : o[k]), wasmConfig)), host);
       running = true;
       removeEventListener('error', onError);

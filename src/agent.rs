@@ -343,7 +343,11 @@ fn install_features() -> Vec<Box<dyn Feature>> {
     let mut features = Vec::new();
     crate::core::push_some(
         &mut features,
-        crate::browser::tracing::install(&config, &host, sink),
+        crate::browser::http::install(&config, host.unchecked_ref(), sink),
+    );
+    crate::core::push_some(
+        &mut features,
+        crate::browser::timing::install(&config, sink),
     );
     crate::core::push_some(
         &mut features,
@@ -847,5 +851,5 @@ impl Agent {
 /// A JS value to a string map, for `context` and `attributes` (the entry module already made
 /// every value a string; anything else is skipped).
 pub fn str_map(v: &JsValue) -> wire::StrMap {
-    crate::browser::config_js::string_entries(v)
+    crate::config::string_entries(v)
 }

@@ -61,7 +61,7 @@ mod api {
     /// readable reason (a string) if it is still not acceptable.
     #[wasm_bindgen]
     pub fn start(config: JsValue, host: Host) -> Result<(), JsValue> {
-        let config = crate::browser::config_js::from_js(&config);
+        let config = crate::config::from_js(&config);
         // The reason as a string (the entry module prints it): no `new Error` import for it.
         config::validate(&config).map_err(|e| JsValue::from_str(&e))?;
         agent::start(config, host).map_err(|e| JsValue::from_str(&e))

@@ -1,4 +1,5 @@
-//! The JS declarations web-sys lacks or that we bind more cheaply ourselves. One place for all of them.
+//! The JS declarations web-sys lacks or that we bind more cheaply ourselves, and the few field
+//! reads through `Reflect` that stand in for a binding each. One place for all of them.
 
 use crate::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -172,17 +173,7 @@ extern "C" {
     /// `entries(type)`: `[nums, strings]` of `performance.getEntriesByType(type)`.
     #[wasm_bindgen(js_name = entries, catch)]
     pub fn entries_read(kind: &str) -> Result<js_sys::Array, JsValue>;
-}
 
-#[wasm_bindgen]
-extern "C" {
-    /// `requestAnimationFrame(cb)`
-    #[wasm_bindgen(js_name = requestAnimationFrame)]
-    pub fn request_animation_frame(cb: &js_sys::Function) -> JsValue;
-}
-
-#[wasm_bindgen(module = "/js/page.js")]
-extern "C" {
     /// `once(type, cb)`: `cb` on the next `type` event at the window (capture, once).
     #[wasm_bindgen(js_name = once, catch)]
     pub fn listen_once(kind: &str, cb: &js_sys::Function) -> Result<(), JsValue>;
@@ -191,6 +182,13 @@ extern "C" {
     /// (`catch`: an import straight from a snippet would escape the build's boundary renaming.)
     #[wasm_bindgen(js_name = idle, catch)]
     pub fn when_idle(cb: &js_sys::Function) -> Result<(), JsValue>;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `requestAnimationFrame(cb)`
+    #[wasm_bindgen(js_name = requestAnimationFrame)]
+    pub fn request_animation_frame(cb: &js_sys::Function) -> JsValue;
 }
 
 // --- errors ---
@@ -222,4 +220,42 @@ pub fn write_number(out: &mut String, n: f64) {
 /// The page's `window`.
 pub fn window() -> web_sys::Window {
     WINDOW.with(Clone::clone)
+}
+
+// --- fields of JS objects (performance entries, events) read without typed bindings ---
+
+/// `o[key]`, `undefined` when it cannot be read.
+pub fn get(o: &JsValue, key: &str) -> JsValue {
+    if !o.is_object() && !o.is_function() {
+        return JsValue::UNDEFINED;
+    }
+    js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A finite number field, 0 otherwise.
+pub fn num(o: &JsValue, key: &str) -> f64 {
+    get(o, key)
+        .as_f64()
+        .filter(|v| v.is_finite())
+        .unwrap_or(0.0)
+}
+
+/// A string field, empty otherwise.
+pub fn text(o: &JsValue, key: &str) -> String {
+    get(o, key).as_string().unwrap_or_default()
+}
+
+/// A boolean field, false otherwise.
+pub fn flag(o: &JsValue, key: &str) -> bool {
+    get(o, key).as_bool().unwrap_or(false)
+}
+
+/// `o[name](arg)`, `undefined` when it is not a function or throws.
+pub fn call1(o: &JsValue, name: &str, arg: &JsValue) -> JsValue {
+    use wasm_bindgen::JsCast;
+    get(o, name)
+        .dyn_into::<js_sys::Function>()
+        .ok()
+        .and_then(|f| f.call1(o, arg).ok())
+        .unwrap_or(JsValue::UNDEFINED)
 }

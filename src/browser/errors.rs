@@ -140,7 +140,7 @@ fn on_rejection(ev: web_sys::Event) {
         return;
     }
     report(describe(
-        &super::js::get(ev, "reason"),
+        &super::bindings::get(ev, "reason"),
         "UnhandledRejection",
     ));
 }

@@ -8,7 +8,7 @@ use super::callback::{callback, Callback};
 use crate::config::Config;
 use crate::core::trace::{self, Decision, Outcome, Request, Rules};
 use crate::core::wire::Item;
-use crate::core::SinkRef;
+use crate::core::{Feature, SinkRef};
 use alloc::rc::Rc;
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -38,7 +38,7 @@ struct Hooks {
 
 /// Owns the hooks the JS wrapper calls; dropping it unwraps `fetch`/XHR (or leaves a
 /// pass-through when another library wrapped them after us) before the hooks are freed.
-pub struct HttpGuard {
+struct HttpGuard {
     _begin: Callback,
     _end: Callback,
 }
@@ -123,9 +123,11 @@ impl Hooks {
     }
 }
 
+impl Feature for HttpGuard {}
+
 /// Wraps `fetch` and `XMLHttpRequest`, spans to `sink`; `None` when they were already wrapped
-/// or the page refused.
-pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<HttpGuard> {
+/// or the page refused. The first part of the tracing feature (docs/tracing.md), beside `timing`.
+pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Feature>> {
     let page_url = super::meta::page_url();
     let hooks = Rc::new(Hooks {
         sink,
@@ -171,8 +173,8 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<HttpGuard>
     if !matches!(installed, Ok(true)) {
         return None;
     }
-    Some(HttpGuard {
+    Some(Box::new(HttpGuard {
         _begin: begin,
         _end: end,
-    })
+    }))
 }

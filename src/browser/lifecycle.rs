@@ -3,9 +3,9 @@
 //! the double `requestAnimationFrame`.
 use crate::prelude::*;
 
+use super::bindings::{flag, get};
 use super::bindings::{listen_once, request_animation_frame, when_idle};
 use super::callback::once_js;
-use super::js::{flag, get};
 use crate::core::vitals::entries::Flat;
 use alloc::rc::Rc;
 use core::cell::RefCell;

@@ -3,17 +3,14 @@
 
 pub mod bindings;
 pub mod callback;
-pub mod config_js;
 pub mod console;
 pub mod entries;
 pub mod errors;
 pub mod http;
-pub mod js;
 pub mod lifecycle;
 pub mod meta;
 pub mod storage;
 pub mod timing;
-pub mod tracing;
 pub mod transport;
 pub mod vitals;
 

@@ -1,4 +1,4 @@
-//! Navigation and resource timing entries into `core::timing`: the page-load event once the
+//! Navigation and resource timing entries into `core::wire::timing`: the page-load event once the
 //! document's `load` has finished, and a resource event for each `fetch`/XHR whose response
 //! named its backend trace in `Server-Timing`. Entries come through js/entries.js in bulk
 //! (`timing:` reads every field at once; resources without a Server-Timing are never read).
@@ -9,11 +9,11 @@ use super::callback::{Listener, Timeout};
 use super::entries::{entries, observe, Observer};
 use crate::browser::{Local, Target};
 use crate::config::Config;
-use crate::core::timing;
 use crate::core::trace::server_timing_trace;
 use crate::core::vitals::entries::Flat;
+use crate::core::wire::timing;
 use crate::core::wire::Item;
-use crate::core::SinkRef;
+use crate::core::{Feature, SinkRef};
 use core::cell::RefCell;
 use wasm_bindgen::JsCast;
 
@@ -80,7 +80,7 @@ fn on_load(_: web_sys::Event) {
 }
 
 /// Owns the `load` listener and the resource observer (and, through [`AFTER_LOAD`], the timer).
-pub struct TimingGuard {
+struct TimingGuard {
     _load: Option<Listener>,
     _observer: Option<Observer>,
 }
@@ -92,16 +92,19 @@ impl Drop for TimingGuard {
     }
 }
 
-/// Reports the page load (now, or once `load` has finished) and traced resources to `sink`.
-pub fn install(config: &Config, sink: SinkRef) -> TimingGuard {
+impl Feature for TimingGuard {}
+
+/// Reports the page load (now, or once `load` has finished) and traced resources to `sink`;
+/// the second part of the tracing feature (docs/tracing.md), beside `http`.
+pub fn install(config: &Config, sink: SinkRef) -> Option<Box<dyn Feature>> {
     TARGET.with(|t| t.set(Some((sink, config.redact.query_params.clone()))));
     let mut load = None;
     if !report_navigation() {
         let w = crate::browser::bindings::window();
         load = Listener::new(w.unchecked_ref(), "load", false, on_load);
     }
-    TimingGuard {
+    Some(Box::new(TimingGuard {
         _load: load,
         _observer: observe("timing:resource", None, on_resources),
-    }
+    }))
 }

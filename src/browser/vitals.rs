@@ -4,9 +4,9 @@
 use crate::prelude::*;
 
 use super::bindings::{date_now, performance_now};
+use super::bindings::{flag, get};
 use super::callback::{defer, Listener};
 use super::entries::{entries, observe, Observer};
-use super::js::{flag, get};
 use super::lifecycle::{
     after_double_raf, hidden_since_load, initial_first_hidden, is_hidden, loading, once,
     prerendering, was_discarded, when_activated, when_idle_or_hidden,
@@ -441,7 +441,7 @@ fn on_visibility(ev: web_sys::Event) {
         on_trusted_input();
     }
     if is_hidden() {
-        let t = super::js::num(ev.as_ref(), "timeStamp");
+        let t = super::bindings::num(ev.as_ref(), "timeStamp");
         with(|s| s.first_hidden = first_hidden_after_hide(s.first_hidden, true, t));
     }
 }
@@ -499,7 +499,7 @@ pub fn install(config: &Config, sink: SinkRef) -> Option<Box<dyn Feature>> {
         &mut listeners,
         Listener::new(window.as_ref(), "pageshow", true, |ev| {
             if flag(ev.as_ref(), "persisted") {
-                on_restore(super::js::num(ev.as_ref(), "timeStamp"));
+                on_restore(super::bindings::num(ev.as_ref(), "timeStamp"));
             }
         }),
     );

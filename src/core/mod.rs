@@ -7,8 +7,6 @@ pub mod outbox;
 pub mod rand;
 pub mod session;
 pub mod text;
-pub mod time;
-pub mod timing;
 pub mod trace;
 pub mod ua;
 pub mod url;

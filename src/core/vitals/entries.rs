@@ -59,11 +59,11 @@ impl<'a> Flat<'a> {
     /// js/entries.js' `full()`: every field of a navigation or traced resource entry, its
     /// Server-Timing count, then `[name, initiatorType, nextHopProtocol, renderBlockingStatus,
     /// type]` and each Server-Timing's name and description.
-    pub fn full(&mut self) -> crate::core::timing::NavigationTiming {
+    pub fn full(&mut self) -> crate::core::wire::timing::NavigationTiming {
         // Numbers and strings are read from two cursors: each list in its own order (fields of a
         // struct literal are evaluated as written).
-        let mut n = crate::core::timing::NavigationTiming {
-            resource: crate::core::timing::ResourceTiming {
+        let mut n = crate::core::wire::timing::NavigationTiming {
+            resource: crate::core::wire::timing::ResourceTiming {
                 start_time: self.num(),
                 duration: self.num(),
                 redirect_start: self.num(),

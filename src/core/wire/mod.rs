@@ -6,10 +6,12 @@
 use crate::prelude::*;
 
 pub mod json;
+pub mod time;
+pub mod timing;
 pub mod vitals;
 
 use self::json::Obj;
-use super::time::rfc3339;
+use time::rfc3339;
 
 /// A list of string pairs: Faro's `context` and `attributes` maps (string values only).
 pub type StrMap = Vec<(String, String)>;

@@ -13,7 +13,7 @@ fn push_padded(out: &mut String, v: u64, width: usize) {
     for _ in digits..width {
         out.push('0');
     }
-    super::wire::json::push_u64(out, v);
+    super::json::push_u64(out, v);
 }
 
 /// Days since 1970-01-01 to a civil (year, month, day), after Howard Hinnant's algorithm.

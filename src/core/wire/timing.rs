@@ -5,10 +5,10 @@
 //! `performanceUtils.ts`, so dashboards built for Faro read ours.
 use crate::prelude::*;
 
-use super::trace::server_timing_trace;
-use super::url;
-use super::wire::json;
-use super::wire::{Event, StrMap, TraceContext};
+use super::json;
+use super::{Event, StrMap, TraceContext};
+use crate::core::trace::server_timing_trace;
+use crate::core::url;
 
 /// Event name of the page load.
 pub const NAVIGATION_EVENT: &str = "faro.performance.navigation";
