@@ -5,9 +5,9 @@
 // and the original always runs, with `window` (or the XHR) as `this`. The agent decides;
 // this file only moves the `traceparent` header and reports how each request ended.
 //
-// install(begin, end) wraps once. begin([id, kind, method, url, pageTraceparent]) writes its
-// answer at index 5 of that array: nothing (leave the request alone), '' (record it, no header)
-// or the header to add;
+// install(begin, end) wraps once. begin([id, request]) (the request packed into one string, see
+// begin below) writes its answer at index 2 of that array: nothing (leave the request alone), ''
+// (record it, no header) or the header to add;
 // end([id, status, errorType]) reports the outcome (status -1: the request never started).
 // uninstall() restores each original the agent replaced, unless someone wrapped it after us:
 // then our wrapper stays in their chain as a pure pass-through. The agent's own requests do not
@@ -31,10 +31,13 @@ function finish(gen, id, status, error) {
 
 function begin(gen, kind, method, url, pageHeader) {
   const id = ++seq;
-  // The agent writes its answer at index 5 (left unset: leave the request alone).
-  const call = [id, kind, method, url, pageHeader === null ? undefined : pageHeader];
+  // One string for the agent to read in one crossing: kind, the URL (an href never holds a raw
+  // NUL), NUL, 'h' and the page's traceparent if it set one (header values cannot hold NUL), NUL,
+  // then the method (whatever the page passed). The agent writes its answer at index 2 (left
+  // unset: leave the request alone).
+  const call = [id, kind + url + '\0' + (pageHeader === null ? '' : 'h' + pageHeader) + '\0' + method];
   gen.begin(call);
-  const header = call[5];
+  const header = call[2];
   return typeof header === 'string' ? { id, header } : null;
 }
 

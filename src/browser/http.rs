@@ -6,6 +6,7 @@ use crate::prelude::*;
 use super::bindings::{date_now, http_patch_install, http_patch_uninstall, performance_now, Host};
 use super::callback::{callback, Callback};
 use crate::config::Config;
+use crate::core::text;
 use crate::core::trace::{self, Decision, Outcome, Request, Rules};
 use crate::core::wire::Item;
 use crate::core::{Feature, SinkRef};
@@ -145,21 +146,28 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
         pending: RefCell::new(Vec::new()),
     });
     let h = hooks.clone();
-    // js/patch.js hands each start as `[id, kind, method, url, pageTraceparent]` and reads the
-    // answer from index 5 (the one callback type, not a signature of its own that answers).
+    // js/patch.js hands each start as `[id, request]`, the request one string (kind, URL, NUL,
+    // 'h' and the page's traceparent or nothing, NUL, method: read in one crossing instead of
+    // one per field), and reads the answer from index 2 (the one callback type, not a signature
+    // of its own that answers).
     let begin = callback(move |call: JsValue| {
         let call: &js_sys::Array = call.unchecked_ref();
-        let num = |i| call.get(i).as_f64().unwrap_or(0.0);
-        let text = |i| call.get(i).as_string();
+        let request = call.get(1).as_string().unwrap_or_default();
+        let Some((head, rest)) = text::split_once_at(&request, 0) else {
+            return;
+        };
+        let Some((page_header, method)) = text::split_once_at(rest, 0) else {
+            return;
+        };
         let answer = h.begin(
-            num(0),
-            num(1) as u8,
-            &text(2).unwrap_or_default(),
-            &text(3).unwrap_or_default(),
-            text(4).as_deref(),
+            call.get(0).as_f64().unwrap_or(0.0),
+            u8::from(head.as_bytes().first() == Some(&b'1')),
+            method,
+            text::tail(head, 1),
+            (!page_header.is_empty()).then(|| text::tail(page_header, 1)),
         );
         if let Some(header) = answer {
-            call.set(5, header.into());
+            call.set(2, header.into());
         }
     });
     // js/patch.js hands each end as `[id, status, errorType]`.
