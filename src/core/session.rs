@@ -94,10 +94,10 @@ pub fn count_attributes(navigation_type: Option<&str>, id: &str, rate: f64) -> s
     let head = if sampled(id, rate) { "true" } else { "false" };
     let mut out = Vec::new();
     if let Some(t) = navigation_type {
-        out.push(("navigation_type".into(), t.into()));
+        super::wire::push_pair(&mut out, "navigation_type", t);
     }
-    out.push(("session_sampled".into(), head.into()));
-    out.push(("sampling_rate".into(), r));
+    super::wire::push_pair(&mut out, "session_sampled", head);
+    super::wire::push_pair(&mut out, "sampling_rate", &r);
     out
 }
 

@@ -8,7 +8,7 @@
 //! origin and to URLs the config lists, never to the collector or an ignored URL.
 use crate::prelude::*;
 
-use super::wire::{AttrValue, Span, TraceContext};
+use super::wire::{push_attr, AttrValue, Span, TraceContext};
 use super::{rand, url};
 
 /// OTLP span kind CLIENT.
@@ -334,40 +334,41 @@ fn int_str(n: u16) -> String {
 pub fn client_span(req: Request, outcome: &Outcome, session_id: &str, redact: &[String]) -> Span {
     let method = normalize_method(&req.method);
     let mut attributes = Vec::with_capacity(8);
-    attributes.push((
-        "http.request.method".into(),
+    let a = &mut attributes;
+    push_attr(
+        a,
+        "http.request.method",
         AttrValue::Str(method.unwrap_or("_OTHER").into()),
-    ));
+    );
     if method.is_none() {
-        attributes.push((
-            "http.request.method_original".into(),
+        push_attr(
+            a,
+            "http.request.method_original",
             AttrValue::Str(req.method.clone()),
-        ));
+        );
     }
-    attributes.push((
-        "url.full".into(),
-        AttrValue::Str(url::redact(&req.url, redact)),
-    ));
+    push_attr(a, "url.full", AttrValue::Str(url::redact(&req.url, redact)));
     if let Some(p) = url::parse(&req.url) {
         let host = p.host.strip_prefix("[").unwrap_or(p.host);
         let host = host.strip_suffix("]").unwrap_or(host);
-        attributes.push(("server.address".into(), AttrValue::Str(host.into())));
-        attributes.push(("server.port".into(), AttrValue::Int(p.port as i64)));
+        push_attr(a, "server.address", AttrValue::Str(host.into()));
+        push_attr(a, "server.port", AttrValue::Int(p.port as i64));
     }
     if outcome.status > 0 {
-        attributes.push((
-            "http.response.status_code".into(),
+        push_attr(
+            a,
+            "http.response.status_code",
             AttrValue::Int(outcome.status as i64),
-        ));
+        );
     }
     let failed = !outcome.error.is_empty() || outcome.status >= 400;
     if !outcome.error.is_empty() {
-        attributes.push(("error.type".into(), AttrValue::Str(outcome.error.clone())));
+        push_attr(a, "error.type", AttrValue::Str(outcome.error.clone()));
     } else if outcome.status >= 400 {
-        attributes.push(("error.type".into(), AttrValue::Str(int_str(outcome.status))));
+        push_attr(a, "error.type", AttrValue::Str(int_str(outcome.status)));
     }
     if !session_id.is_empty() {
-        attributes.push(("session.id".into(), AttrValue::Str(session_id.into())));
+        push_attr(a, "session.id", AttrValue::Str(session_id.into()));
     }
     Span {
         trace_id: req.trace_id,

@@ -16,6 +16,19 @@ use time::rfc3339;
 /// A list of string pairs: Faro's `context` and `attributes` maps (string values only).
 pub type StrMap = Vec<(String, String)>;
 
+/// Appends `(key, value)` to a list of attributes. Out of line, as [`push_pair`]: inlined, the
+/// key's allocation and copy are repeated at every call site (issue 14).
+#[inline(never)]
+pub fn push_attr(attrs: &mut Vec<(String, AttrValue)>, key: &str, value: AttrValue) {
+    attrs.push((key.into(), value));
+}
+
+/// Appends `(key, value)` to a string map, both copied. Out of line (see [`push_attr`]).
+#[inline(never)]
+pub fn push_pair(map: &mut StrMap, key: &str, value: &str) {
+    map.push((key.into(), value.into()));
+}
+
 /// `trace` on an item: lowercase hex ids.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceContext {
@@ -585,33 +598,18 @@ pub fn encode_meta(m: &Meta) -> String {
 /// The OTLP resource and scope a payload's spans travel under.
 pub fn encode_resource(app: &App, session_id: &str) -> String {
     let mut attrs = Vec::new();
-    attrs.push(("service.name".into(), AttrValue::Str(app.name.clone())));
-    if !app.version.is_empty() {
-        attrs.push((
-            "service.version".into(),
-            AttrValue::Str(app.version.clone()),
-        ));
-    }
-    if !app.namespace.is_empty() {
-        attrs.push((
-            "service.namespace".into(),
-            AttrValue::Str(app.namespace.clone()),
-        ));
-    }
-    if !app.environment.is_empty() {
-        attrs.push((
-            "deployment.environment.name".into(),
-            AttrValue::Str(app.environment.clone()),
-        ));
-    }
-    attrs.push(("telemetry.sdk.name".into(), AttrValue::Str(SDK_NAME.into())));
-    attrs.push((
-        "process.runtime.name".into(),
-        AttrValue::Str("browser".into()),
-    ));
-    if !session_id.is_empty() {
-        attrs.push(("session.id".into(), AttrValue::Str(session_id.into())));
-    }
+    push_attr(&mut attrs, "service.name", AttrValue::Str(app.name.clone()));
+    let mut text = |key, v: &str| {
+        if !v.is_empty() {
+            push_attr(&mut attrs, key, AttrValue::Str(v.into()));
+        }
+    };
+    text("service.version", &app.version);
+    text("service.namespace", &app.namespace);
+    text("deployment.environment.name", &app.environment);
+    text("telemetry.sdk.name", SDK_NAME);
+    text("process.runtime.name", "browser");
+    text("session.id", session_id);
     let mut s = String::from("{\"attributes\":");
     push_attributes(&mut s, &attrs);
     s.push('}');

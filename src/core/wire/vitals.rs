@@ -52,16 +52,25 @@ pub enum Attribution {
     },
 }
 
+// The pushes are kept out of line: inlined, each key's allocation and copy is repeated at
+// every one of the thirty call sites.
+#[inline(never)]
+fn put(values: &mut Vec<(String, f64)>, key: &str, v: f64) {
+    values.push((key.into(), v));
+}
+
+use super::push_pair as put_text;
+
 fn num(values: &mut Vec<(String, f64)>, key: &str, v: f64) {
     // Faro keeps only truthy numbers: 0 and NaN go.
     if v != 0.0 && !v.is_nan() {
-        values.push((key.into(), v));
+        put(values, key, v);
     }
 }
 
 fn text(context: &mut Vec<(String, String)>, key: &str, v: &str) {
     if !v.is_empty() {
-        context.push((key.into(), v.into()));
+        put_text(context, key, v);
     }
 }
 
@@ -72,13 +81,13 @@ pub fn measurement(
     navigation_entry_id: &str,
     timestamp: f64,
 ) -> Measurement {
-    let mut values = vec![(r.name.key().into(), r.value), ("delta".into(), r.delta)];
-    let mut context = vec![
-        ("id".into(), r.id.clone()),
-        ("rating".into(), r.rating.as_str().into()),
-        ("navigation_type".into(), r.navigation_type.into()),
-        ("navigation_entry_id".into(), navigation_entry_id.into()),
-    ];
+    let (mut values, mut context) = (Vec::new(), Vec::new());
+    put(&mut values, r.name.key(), r.value);
+    put(&mut values, "delta", r.delta);
+    put_text(&mut context, "id", &r.id);
+    put_text(&mut context, "rating", r.rating.as_str());
+    put_text(&mut context, "navigation_type", r.navigation_type);
+    put_text(&mut context, "navigation_entry_id", navigation_entry_id);
     text(&mut context, "navigation_url", &r.navigation_url);
     match a {
         Attribution::Fcp {
@@ -149,21 +158,24 @@ fn inp_attribution(
     }
     if let Some(s) = &parts.loaf {
         // Sent when defined, zeros included (Faro checks these against undefined).
-        values.push(("total_script_duration".into(), s.total_script_duration));
-        values.push((
-            "total_style_and_layout_duration".into(),
+        put(values, "total_script_duration", s.total_script_duration);
+        put(
+            values,
+            "total_style_and_layout_duration",
             s.total_style_and_layout_duration,
-        ));
-        values.push(("total_paint_duration".into(), s.total_paint_duration));
-        values.push((
-            "total_unattributed_duration".into(),
+        );
+        put(values, "total_paint_duration", s.total_paint_duration);
+        put(
+            values,
+            "total_unattributed_duration",
             s.total_unattributed_duration,
-        ));
+        );
         if let Some(l) = &s.longest_script {
-            values.push((
-                "longest_script_intersecting_duration".into(),
+            put(
+                values,
+                "longest_script_intersecting_duration",
                 l.intersecting_duration,
-            ));
+            );
             text(context, "longest_script_subpart", l.subpart);
             text(context, "longest_script_invoker_type", &l.invoker_type);
         }
