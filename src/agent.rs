@@ -12,7 +12,7 @@ use crate::browser::transport::{self, Answers, Post};
 use crate::config::{Config, Transport};
 use crate::core::batch::{self, Batch, Flush};
 use crate::core::debug::{self, Tally};
-use crate::core::outbox::{self, Answer, DropReason, Outbox, Route};
+use crate::core::outbox::{Answer, DropReason, Outbox, Route};
 use crate::core::session::{self, Admit, ErrorBuffer, Session};
 use crate::core::wire::{self, App, Encoded, Item, Meta, User};
 use crate::core::{Feature, Sink, SinkRef};
@@ -295,7 +295,7 @@ fn page_meta(config: &Config, session: &Session, user: Option<User>) -> Meta {
         sdk_version: VERSION.into(),
         app,
         session_id: session.id.clone(),
-        session_attributes: vec![("isSampled".into(), bool_str(session.sampled).into())],
+        session_attributes: session_attributes(session.sampled),
         page_url: crate::core::url::redact(&meta::page_url(), &config.redact.query_params),
         page_id: crate::core::rand::alnum_id(10),
         browser: meta::browser(),
@@ -379,6 +379,13 @@ fn bool_str(b: bool) -> &'static str {
     } else {
         "false"
     }
+}
+
+/// `meta.session.attributes`: whether the session is sampled.
+fn session_attributes(sampled: bool) -> wire::StrMap {
+    let mut attributes = Vec::new();
+    wire::push_pair(&mut attributes, "isSampled", bool_str(sampled));
+    attributes
 }
 
 /// Converts the config's user into the wire's.
@@ -580,8 +587,7 @@ impl Agent {
     fn on_session_change(&mut self) {
         self.seal();
         self.meta.session_id = self.session.id.clone();
-        self.meta.session_attributes =
-            vec![("isSampled".into(), bool_str(self.session.sampled).into())];
+        self.meta.session_attributes = session_attributes(self.session.sampled);
         self.meta_json = None;
         self.resource_json = wire::encode_resource(&self.meta.app, &self.session.id);
         self.store_session();
@@ -781,18 +787,7 @@ impl Agent {
         }
         let mut flush_now = false;
         for (reason, n) in self.outbox.drops.take() {
-            let mut count = String::new();
-            crate::core::wire::json::push_u64(&mut count, n);
-            flush_now |= self.push(Item::Event(wire::Event {
-                name: outbox::DROPPED_EVENT.into(),
-                domain: String::new(),
-                attributes: vec![
-                    ("reason".into(), reason.name().into()),
-                    ("count".into(), count),
-                ],
-                timestamp: date_now(),
-                trace: None,
-            }));
+            flush_now |= self.push(Item::Event(reason.event(n, date_now())));
         }
         transport::store_drops(&self.outbox.drops);
         flush_now

@@ -405,21 +405,7 @@ impl Errors {
         if n == 0 {
             return None;
         }
-        let mut count = String::new();
-        json::push_u64(&mut count, n as u64);
-        Some(Event {
-            name: DROPPED_EVENT.into(),
-            domain: String::new(),
-            attributes: vec![
-                (
-                    "reason".into(),
-                    super::outbox::DropReason::RateLimit.name().into(),
-                ),
-                ("count".into(), count),
-            ],
-            timestamp: now,
-            trace: None,
-        })
+        Some(super::outbox::DropReason::RateLimit.event(n as u64, now))
     }
 }
 

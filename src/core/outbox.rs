@@ -53,6 +53,24 @@ impl DropReason {
 /// The event that reports drops, one per reason with its `count`.
 pub const DROPPED_EVENT: &str = "wasm-rum.items_dropped";
 
+impl DropReason {
+    /// The [`DROPPED_EVENT`] that reports `n` items dropped for this reason, stamped `now`.
+    pub fn event(self, n: u64, now: f64) -> super::wire::Event {
+        let mut count = String::new();
+        super::wire::json::push_u64(&mut count, n);
+        let mut attributes = Vec::new();
+        super::wire::push_pair(&mut attributes, "reason", self.name());
+        super::wire::push_pair(&mut attributes, "count", &count);
+        super::wire::Event {
+            name: DROPPED_EVENT.into(),
+            domain: String::new(),
+            attributes,
+            timestamp: now,
+            trace: None,
+        }
+    }
+}
+
 /// Items dropped, by reason, not yet reported. Stored beside the offline queue, so a count made
 /// as the page is left is reported by the next page view.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -388,6 +406,22 @@ pub const KEEPALIVE_BUDGET: usize = 65_536;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_drop_event_names_its_reason_and_count() {
+        let e = DropReason::QueueOverflow.event(12_345, 1_700_000_000_000.0);
+        assert_eq!(e.name, "wasm-rum.items_dropped");
+        assert_eq!(e.domain, "");
+        assert_eq!(
+            e.attributes,
+            vec![
+                ("reason".to_string(), "queue_overflow".to_string()),
+                ("count".to_string(), "12345".to_string())
+            ]
+        );
+        assert_eq!(e.timestamp, 1_700_000_000_000.0);
+        assert_eq!(e.trace, None);
+    }
 
     #[test]
     fn round_trips_and_skips_garbage() {
