@@ -515,12 +515,7 @@ impl Agent {
             .expired(now, st.inactivity_timeout, st.max_session_duration)
         {
             // Ended by inactivity or age: a new session with its own sampling decision.
-            self.session = Session::new(now, st.sampling_rate);
-            self.held = ErrorBuffer::new(st.error_buffer as usize);
-            self.on_session_change();
-            self.debug_session();
-            let start = self.count_event(session::SESSION_START, None);
-            self.push(start);
+            self.new_session(now);
         }
         self.session.last_activity = now;
         if now - self.session_written > 1_000.0 {
@@ -539,8 +534,13 @@ impl Agent {
 
     /// Starts a new session (the collector said the current one is invalid).
     pub fn renew_session(&mut self) {
+        self.new_session(date_now());
+    }
+
+    /// A new session started at `now`, with its own sampling decision and its `session_start`.
+    fn new_session(&mut self, now: f64) {
         let st = &self.config.session_tracking;
-        self.session = Session::new(date_now(), st.sampling_rate);
+        self.session = Session::new(now, st.sampling_rate);
         self.held = ErrorBuffer::new(st.error_buffer as usize);
         self.on_session_change();
         self.debug_session();
