@@ -4,7 +4,8 @@
 //   0. scripts/prune-table.mjs points the function-table slots nothing can call at one `unreachable`
 //      stub (slot numbers unchanged), so that wasm-opt removes the code only the table kept alive;
 //   1. wasm-opt (scripts/wasm-opt.mjs) strips names and producers and minifies the import and export
-//      names; the glue's import object and its `wasm.*` uses are renamed to match;
+//      names; the glue's import object and its `wasm.*` uses are renamed to match, and its loader is
+//      cut to the two inputs the entry module hands it (trimLoader);
 //   2. esbuild minifies every .js under pkg/ (glue, entry module, snippets/) as a bundler would, keeping
 //      the exports, the `import.meta.url` lookups and patch.js's function names, then bundles them into one
 //      index.js (wasm_rum.js and snippets/ removed).
@@ -50,6 +51,8 @@ if (!dev) {
     const glue = join(pkg, 'wasm_rum.js');
     writeFileSync(glue, renameBoundary(readFileSync(glue, 'utf8'), mapping));
   }
+  const glue = join(pkg, 'wasm_rum.js');
+  writeFileSync(glue, trimLoader(readFileSync(glue, 'utf8')));
 }
 if (minify) {
   const esbuild = await import('esbuild');
@@ -84,6 +87,35 @@ console.log(`build: pkg/ ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
 function jsFiles(dir) {
   return readdirSync(dir, { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? jsFiles(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));
+}
+
+/**
+ * The glue's loader cut to the two inputs the entry module (pkg-template/index.js) ever hands it:
+ * `{ module_or_path }` holding a Response that is ok and served as application/wasm, or the bytes
+ * of one that was not. Its other branches (a URL, string or Request to fetch, the deprecated
+ * positional argument, a Response that is not ok, the MIME-type fallback and its warning) cannot
+ * run, and cost about 300 B gzip. Fails the build if the glue's loader is not the one it expects.
+ */
+function trimLoader(glue) {
+  const cut = (text, from, to, by) => {
+    const a = text.indexOf(from);
+    const b = a < 0 ? -1 : text.indexOf(to, a);
+    if (a < 0 || b < 0 || text.indexOf(from, a + 1) >= 0) throw new Error(`build: the glue's ${from.trim()} is not the one scripts/build.mjs trims`);
+    return text.slice(0, a) + by + text.slice(b);
+  };
+  glue = cut(glue, 'async function __wbg_load(module, imports) {', 'function initSync(module) {', `async function __wbg_load(module, imports) {
+    if (typeof Response === 'function' && module instanceof Response) {
+        if (typeof WebAssembly.instantiateStreaming === 'function') return await WebAssembly.instantiateStreaming(module, imports);
+        module = await module.arrayBuffer();
+    }
+    const instance = await WebAssembly.instantiate(module, imports);
+    return instance instanceof WebAssembly.Instance ? { instance, module } : instance;
+}
+
+`);
+  return cut(glue, 'async function __wbg_init_once(module_or_path) {', '    const { instance, module } = await __wbg_load(', `async function __wbg_init_once({ module_or_path }) {
+    const imports = __wbg_get_imports();
+`);
 }
 
 /**
