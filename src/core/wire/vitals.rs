@@ -4,7 +4,7 @@
 //! or empty are left out, except the INP Long Animation Frame totals, which are sent when known.
 use crate::prelude::*;
 
-use super::Measurement;
+use super::{push_pair, Measurement};
 use crate::core::vitals::inp::InpAttribution;
 use crate::core::vitals::Report;
 
@@ -59,8 +59,6 @@ fn put(values: &mut Vec<(String, f64)>, key: &str, v: f64) {
     values.push((key.into(), v));
 }
 
-use super::push_pair as put_text;
-
 fn num(values: &mut Vec<(String, f64)>, key: &str, v: f64) {
     // Faro keeps only truthy numbers: 0 and NaN go.
     if v != 0.0 && !v.is_nan() {
@@ -70,7 +68,7 @@ fn num(values: &mut Vec<(String, f64)>, key: &str, v: f64) {
 
 fn text(context: &mut Vec<(String, String)>, key: &str, v: &str) {
     if !v.is_empty() {
-        put_text(context, key, v);
+        push_pair(context, key, v);
     }
 }
 
@@ -84,10 +82,10 @@ pub fn measurement(
     let (mut values, mut context) = (Vec::new(), Vec::new());
     put(&mut values, r.name.key(), r.value);
     put(&mut values, "delta", r.delta);
-    put_text(&mut context, "id", &r.id);
-    put_text(&mut context, "rating", r.rating.as_str());
-    put_text(&mut context, "navigation_type", r.navigation_type);
-    put_text(&mut context, "navigation_entry_id", navigation_entry_id);
+    push_pair(&mut context, "id", &r.id);
+    push_pair(&mut context, "rating", r.rating.as_str());
+    push_pair(&mut context, "navigation_type", r.navigation_type);
+    push_pair(&mut context, "navigation_entry_id", navigation_entry_id);
     text(&mut context, "navigation_url", &r.navigation_url);
     match a {
         Attribution::Fcp {
