@@ -87,7 +87,7 @@ impl Hooks {
         // try_borrow_mut: RefCell::borrow_mut's panic would link core::fmt (issue 14).
         if let Ok(mut pending) = self.pending.try_borrow_mut() {
             if pending.len() >= MAX_PENDING {
-                pending.remove(0);
+                crate::core::remove_at(&mut pending, 0);
             }
             pending.push(Pending {
                 id,

@@ -21,6 +21,26 @@ pub fn push_some<T>(v: &mut alloc::vec::Vec<T>, x: Option<T>) {
     }
 }
 
+/// Removes and drops the element at `i`, shifting the rest down; nothing when `i` is out of
+/// range. `Vec::remove` is its own copy of `try_remove` and a formatted bounds panic for every
+/// element type (issue 14); this is a drop and one copy.
+pub fn remove_at<T>(v: &mut alloc::vec::Vec<T>, i: usize) {
+    let len = v.len();
+    if i >= len {
+        return;
+    }
+    // SAFETY: `i < len`, so `p` points at an initialised element. The length is cut to `i`
+    // before that element is dropped (once), the `len - i - 1` elements after it move down by
+    // one inside the allocation, and the length is set to what is initialised again.
+    unsafe {
+        let p = v.as_mut_ptr().add(i);
+        v.set_len(i);
+        core::ptr::drop_in_place(p);
+        core::ptr::copy(p.add(1), p, len - i - 1);
+        v.set_len(len - 1);
+    }
+}
+
 /// What a feature is handed when it is installed: where its items go, and a read-only view of
 /// the session. The agent implements it; a feature never reaches the agent itself, so data
 /// flows one way (feature → sink → session, batch, outbox).
@@ -48,4 +68,40 @@ pub type SinkRef = &'static dyn Sink;
 pub trait Feature {
     /// Runs before each flush takes the batch: what the feature holds back goes to its sink now.
     fn before_flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remove_at;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn remove_at_keeps_the_order_of_the_rest_and_ignores_an_index_out_of_range() {
+        let mut v: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| (*s).into()).collect();
+        remove_at(&mut v, 0);
+        assert_eq!(v, ["b", "c", "d"]);
+        remove_at(&mut v, 1);
+        assert_eq!(v, ["b", "d"]);
+        remove_at(&mut v, 1);
+        assert_eq!(v, ["b"]);
+        remove_at(&mut v, 1);
+        assert_eq!(v, ["b"], "an index past the end removes nothing");
+        remove_at(&mut v, 0);
+        assert!(v.is_empty());
+        remove_at(&mut v, 0);
+        assert!(v.is_empty());
+    }
+
+    #[test]
+    fn remove_at_drops_the_removed_element_once() {
+        use alloc::rc::Rc;
+        let one = Rc::new(());
+        let mut v = alloc::vec![one.clone(), Rc::new(()), one.clone()];
+        assert_eq!(Rc::strong_count(&one), 3);
+        remove_at(&mut v, 0);
+        assert_eq!(Rc::strong_count(&one), 2);
+        drop(v);
+        assert_eq!(Rc::strong_count(&one), 1);
+    }
 }

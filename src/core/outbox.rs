@@ -313,7 +313,7 @@ impl Outbox {
 pub fn remove(stored: &str, body: &str) -> Option<String> {
     let mut q = OfflineQueue::decode(stored);
     let i = q.bodies.iter().position(|b| b == body)?;
-    q.bodies.remove(i);
+    super::remove_at(&mut q.bodies, i);
     Some(q.encode())
 }
 
@@ -370,7 +370,7 @@ impl OfflineQueue {
         }
         self.bodies.push(body);
         while self.bodies.len() > MAX_BODIES || self.bytes() > MAX_BYTES {
-            self.bodies.remove(0);
+            super::remove_at(&mut self.bodies, 0);
             self.dropped += 1;
         }
     }

@@ -237,7 +237,7 @@ impl ErrorBuffer {
             return Admit::Held;
         }
         if self.items.len() >= self.cap {
-            self.items.remove(0);
+            super::remove_at(&mut self.items, 0);
             self.dropped += 1;
         }
         self.items.push(item);
