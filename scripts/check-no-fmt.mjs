@@ -25,6 +25,10 @@ const FORBIDDEN = [
   /\bcore(\[[0-9a-f]+\])?::str::slice_error_fail/,
   /\bcore(\[[0-9a-f]+\])?::result::unwrap_failed\b/,
   /\bcore(\[[0-9a-f]+\])?::option::expect_failed\b/,
+  // Indexing out of bounds and Vec::remove's check: each site also keeps its message and file path
+  // (use get / get_mut and core::remove_at).
+  /\bcore(\[[0-9a-f]+\])?::panicking::panic_bounds_check\b/,
+  /::remove::assert_failed\b/,
 ];
 
 if (!existsSync(given ?? bindgen)) {

@@ -158,10 +158,12 @@ impl<'a> Iterator for Split<'a> {
 pub fn trim_set<'a>(s: &'a str, set: &[u8]) -> &'a str {
     let b = s.as_bytes();
     let (mut a, mut z) = (0, b.len());
-    while a < z && has(set, b[a]) {
+    // get, not indexing: no bounds-check panic in the wasm (issue 14).
+    let at = |i: usize| b.get(i).is_some_and(|c| has(set, *c));
+    while a < z && at(a) {
         a += 1;
     }
-    while z > a && has(set, b[z - 1]) {
+    while z > a && at(z - 1) {
         z -= 1;
     }
     mid(s, a, z)

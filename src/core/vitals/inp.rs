@@ -112,8 +112,11 @@ impl Interactions {
         }
         let id = e.interaction_id;
         match known {
+            // get_mut, not indexing: no bounds-check panic in the wasm (issue 14).
             Some(k) => {
-                let i = &mut self.list[k];
+                let Some(i) = self.list.get_mut(k) else {
+                    return;
+                };
                 if e.duration > i.latency {
                     i.latency = e.duration;
                     i.first = e.clone();
@@ -133,11 +136,15 @@ impl Interactions {
                 target: String::new(),
             }),
         }
-        // A stable sort, longest first, as web-vitals does (an insertion sort: at most 11 items).
+        // A stable sort, longest first, as web-vitals does (an insertion sort: at most 11 items;
+        // pairs taken by get_mut, so no bounds-check panic).
         for i in 1..self.list.len() {
             let mut j = i;
-            while j > 0 && self.list[j - 1].latency < self.list[j].latency {
-                self.list.swap(j - 1, j);
+            while j > 0 {
+                match self.list.get_mut(j - 1..j + 1) {
+                    Some([a, b]) if a.latency < b.latency => core::mem::swap(a, b),
+                    _ => break,
+                }
                 j -= 1;
             }
         }

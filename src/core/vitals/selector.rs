@@ -25,11 +25,15 @@ pub fn selector(chain: &str) -> String {
                     classes.push(c);
                 }
             }
-            // Insertion sort by code unit: few classes, and no sort code in the wasm.
+            // Insertion sort by code unit: few classes, and no sort code in the wasm (pairs
+            // taken by get_mut: no bounds-check panic either).
             for i in 1..classes.len() {
                 let mut j = i;
-                while j > 0 && classes[j - 1] > classes[j] {
-                    classes.swap(j - 1, j);
+                while j > 0 {
+                    match classes.get_mut(j - 1..j + 1) {
+                        Some([a, b]) if *a > *b => core::mem::swap(a, b),
+                        _ => break,
+                    }
                     j -= 1;
                 }
             }
