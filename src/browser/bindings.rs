@@ -57,10 +57,14 @@ extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(cb: &js_sys::Function, ms: f64) -> JsValue;
 
-    /// The page's `window` (the agent runs in a window only: the entry module checks), read once
-    /// instead of through `js_sys::global()`'s four probes and an `instanceof Window`.
-    #[wasm_bindgen(thread_local_v2, js_name = window)]
-    static WINDOW: web_sys::Window;
+    /// `globalThis` as a class, for the getter below.
+    type Global;
+
+    /// The page's `window` (the agent runs in a window only: the entry module checks), read by
+    /// a plain getter instead of through `js_sys::global()`'s four probes and an `instanceof
+    /// Window`, or a `thread_local_v2` static (its lazy cell and poisoned-cell panic, issue 14).
+    #[wasm_bindgen(static_method_of = Global, js_class = globalThis, getter = window)]
+    fn window_get() -> web_sys::Window;
 
     /// `clearTimeout(id)`
     #[wasm_bindgen(js_name = clearTimeout)]
@@ -219,7 +223,7 @@ pub fn write_number(out: &mut String, n: f64) {
 
 /// The page's `window`.
 pub fn window() -> web_sys::Window {
-    WINDOW.with(Clone::clone)
+    Global::window_get()
 }
 
 // --- fields of JS objects (performance entries, events) read without typed bindings ---
