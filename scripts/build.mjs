@@ -3,7 +3,8 @@
 // then shrinks what ships (the readable sources stay in js/ and pkg-template/):
 //   0. scripts/prune-table.mjs points the function-table slots nothing can call at one `unreachable`
 //      stub (slot numbers unchanged), so that wasm-opt removes the code only the table kept alive;
-//   1. wasm-opt (scripts/wasm-opt.mjs) strips names and producers and minifies the import and export
+//   1. wasm-opt (scripts/wasm-opt.mjs) optimises, scripts/order-functions.mjs puts alike functions side by
+//      side for gzip, and wasm-opt strips names and producers and minifies the import and export
 //      names; the glue's import object and its `wasm.*` uses are renamed to match, and its loader is
 //      cut to the two inputs the entry module hands it (trimLoader);
 //   2. esbuild minifies every .js under pkg/ (glue, entry module, snippets/) as a bundler would, keeping
@@ -18,6 +19,7 @@ import { join, dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
 import { pruneTable } from './prune-table.mjs';
+import { orderFunctions } from './order-functions.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -41,7 +43,9 @@ if (!dev) {
   rmSync(boundary, { force: true });
   // Before wasm-opt: it needs the names, and wasm-opt then drops what the stubbed slots freed.
   pruneTable(wasm, { tiny: true });
-  wasmOpt([...OPTIMISE, '--strip-producers', '--strip-target-features', wasm, '-o', wasm]);
+  // Names kept for scripts/order-functions.mjs, which sorts the functions for gzip and drops them.
+  wasmOpt([...OPTIMISE, '--strip-producers', '--strip-target-features', '--debuginfo', wasm, '-o', wasm]);
+  orderFunctions(wasm);
   if (minify) {
     // Import and export names minified (all imports move to module "a"), in a run of its own: --converge
     // would repeat the pass. It prints the mapping, with which the glue's side is renamed to match.

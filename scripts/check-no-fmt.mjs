@@ -10,6 +10,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
 import { pruneTable } from './prune-table.mjs';
+import { orderFunctions } from './order-functions.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -40,6 +41,7 @@ if (!given) {
   // The bindgen copy comes from a release build, which is the `tiny` one.
   pruneTable(bindgen, { tiny: true, out: file, log: () => {} });
   wasmOpt([...OPTIMISE, '--debuginfo', file, '-o', file]);
+  orderFunctions(file, { keepNames: true });
 }
 
 /** The function names of a wasm module's `name` custom section (subsection 1), in index order. */
