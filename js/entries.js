@@ -153,6 +153,9 @@ export const entries = (type) => flat(performance.getEntriesByType(type.replace(
  * `[name, message, stack]` (each `undefined` when not a string), in one call for the agent's error
  * capture (src/browser/errors.rs); `undefined` for anything else, or when a getter throws.
  */
+/** `v` when it is a string, else undefined (the agent's `as_string`, src/browser/bindings.rs). */
+export const str = (v) => (typeof v === 'string' ? v : undefined);
+
 export function errorFields(v) {
   try {
     if (v === null || typeof v !== 'object') return;

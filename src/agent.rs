@@ -457,7 +457,7 @@ impl Agent {
         match self.host.before_send(encoded.kind.name(), &encoded.json) {
             Ok(v) if v.is_null() => false,
             Ok(v) => {
-                if let Some(s) = v.as_string() {
+                if let Some(s) = crate::browser::bindings::string(&v) {
                     encoded.json = s;
                 }
                 true

@@ -296,6 +296,15 @@ impl Config {
 
 // The read pass: the entry module's flat array into a `Config`.
 
+/// `v` when it is a string: the agent's binding in the wasm (`bindings::string`); natively,
+/// where the rules above are unit-tested, `JsValue::as_string`.
+#[cfg(target_arch = "wasm32")]
+use crate::browser::bindings::string;
+#[cfg(not(target_arch = "wasm32"))]
+fn string(v: &JsValue) -> Option<String> {
+    v.as_string()
+}
+
 /// The string-valued entries of an object.
 pub fn string_entries(v: &JsValue) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -303,7 +312,7 @@ pub fn string_entries(v: &JsValue) -> Vec<(String, String)> {
         let entries = Object::entries(v.unchecked_ref());
         for i in 0..entries.length() {
             let pair: Array = entries.get(i).unchecked_into();
-            if let (Some(k), Some(val)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+            if let (Some(k), Some(val)) = (string(&pair.get(0)), string(&pair.get(1))) {
                 out.push((k, val));
             }
         }
@@ -319,7 +328,7 @@ fn string_list(v: &JsValue, out: &mut List) {
         let mut list = Vec::new();
         let v: &Array = v.unchecked_ref();
         for i in 0..v.length() {
-            if let Some(x) = v.get(i).as_string() {
+            if let Some(x) = string(&v.get(i)) {
                 list.push(x);
             }
         }
@@ -335,7 +344,7 @@ pub fn from_js(v: &JsValue) -> Config {
         return c;
     }
     let a: &Array = v.unchecked_ref();
-    let s = |i: u32| a.get(i).as_string();
+    let s = |i: u32| string(&a.get(i));
     let n = |i: u32| a.get(i).as_f64();
     let u = |i: u32, out: &mut u32| {
         if let Some(x) = n(i).filter(|x| *x >= 0.0 && *x <= u32::MAX as f64) {

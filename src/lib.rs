@@ -76,7 +76,7 @@ mod api {
     pub fn call(op: u32, args: JsValue) -> JsValue {
         use wasm_bindgen::JsCast;
         let args: js_sys::Array = args.unchecked_into();
-        let text = |i| args.get(i).as_string();
+        let text = |i| crate::browser::bindings::string(&args.get(i));
         match op {
             0..=4 => pushed(op, &args),
             // The page moved to `url` without a new document (`replace`: by `replaceState`, the
@@ -122,7 +122,7 @@ mod api {
     /// `call`'s ops that hand the agent something: an event, a log, a measurement, an error, the user.
     #[inline(always)]
     fn pushed(op: u32, args: &js_sys::Array) {
-        let text = |i| args.get(i).as_string();
+        let text = |i| crate::browser::bindings::string(&args.get(i));
         let map = |i| agent::str_map(&args.get(i));
         match op {
             0 => agent::push(Item::Event(Event {
@@ -178,7 +178,10 @@ mod api {
             let entries = js_sys::Object::entries(values.unchecked_ref());
             for i in 0..entries.length() {
                 let pair: js_sys::Array = entries.get(i).unchecked_into();
-                if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_f64()) {
+                if let (Some(k), Some(v)) = (
+                    crate::browser::bindings::string(&pair.get(0)),
+                    pair.get(1).as_f64(),
+                ) {
                     if v.is_finite() {
                         nums.push((k, v));
                     }

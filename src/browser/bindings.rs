@@ -137,6 +137,12 @@ extern "C" {
     #[wasm_bindgen(js_name = errorFields, catch)]
     pub fn error_fields(v: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `str(v)`: `v` when it is a string. What `JsValue::as_string` does, through a `String`
+    /// return instead of wasm-bindgen's `string_get`, whose boxed slice links the allocator's
+    /// shrink path (issue 14).
+    #[wasm_bindgen(js_name = str)]
+    pub fn string(v: &JsValue) -> Option<String>;
+
     /// `readable(v)`: any value as text a person can read (see `errors::readable`).
     #[wasm_bindgen(js_name = readable, catch)]
     pub fn readable(v: &JsValue) -> Result<String, JsValue>;
@@ -246,7 +252,7 @@ pub fn num(o: &JsValue, key: &str) -> f64 {
 
 /// A string field, empty otherwise.
 pub fn text(o: &JsValue, key: &str) -> String {
-    get(o, key).as_string().unwrap_or_default()
+    string(&get(o, key)).unwrap_or_default()
 }
 
 /// A boolean field, false otherwise.

@@ -44,7 +44,11 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
     let callback = callback(move |call: JsValue| {
         let call: &Array = call.unchecked_ref();
         let args = call.get(1).unchecked_into::<Array>();
-        on_console(sink, call.get(0).as_string().unwrap_or_default(), args)
+        on_console(
+            sink,
+            super::bindings::string(&call.get(0)).unwrap_or_default(),
+            args,
+        )
     });
     let mut restore = Vec::new();
     for level in LEVELS {

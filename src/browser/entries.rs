@@ -97,7 +97,10 @@ pub fn split(batch: &js_sys::Array) -> (Vec<f64>, String) {
             js_sys::Float64Array::view_mut_raw(nums.as_mut_ptr(), nums.len()).set(a, 0);
         }
     }
-    (nums, batch.get(1).as_string().unwrap_or_default())
+    (
+        nums,
+        super::bindings::string(&batch.get(1)).unwrap_or_default(),
+    )
 }
 
 /// `performance.getEntriesByType(kind)`, flat (empty when the read failed).

@@ -108,7 +108,7 @@ fn on_error(ev: web_sys::Event) {
         return;
     }
     let f: &js_sys::Array = fields.unchecked_ref();
-    let text = |i| f.get(i).as_string().unwrap_or_default();
+    let text = |i| super::bindings::string(&f.get(i)).unwrap_or_default();
     let num = |i| f.get(i).as_f64().unwrap_or(0.0) as u32;
     let error = f.get(0);
     let mut raw = if error.is_undefined() || error.is_null() {
@@ -153,7 +153,7 @@ fn error_fields(v: &JsValue) -> Option<(Option<String>, String, String)> {
         return None;
     }
     let a: &js_sys::Array = fields.unchecked_ref();
-    let text = |i| a.get(i).as_string();
+    let text = |i| super::bindings::string(&a.get(i));
     Some((
         text(0),
         text(1).unwrap_or_default(),

@@ -152,7 +152,7 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
     // of its own that answers).
     let begin = callback(move |call: JsValue| {
         let call: &js_sys::Array = call.unchecked_ref();
-        let request = call.get(1).as_string().unwrap_or_default();
+        let request = super::bindings::string(&call.get(1)).unwrap_or_default();
         let Some((head, rest)) = text::split_once_at(&request, 0) else {
             return;
         };
@@ -174,7 +174,11 @@ pub fn install(config: &Config, host: &Host, sink: SinkRef) -> Option<Box<dyn Fe
     let end = callback(move |end: JsValue| {
         let end: &js_sys::Array = end.unchecked_ref();
         let num = |i| end.get(i).as_f64().unwrap_or(-1.0);
-        hooks.end(num(0), num(1), end.get(2).as_string().unwrap_or_default())
+        hooks.end(
+            num(0),
+            num(1),
+            super::bindings::string(&end.get(2)).unwrap_or_default(),
+        )
     });
     let installed =
         http_patch_install(begin.as_ref().unchecked_ref(), end.as_ref().unchecked_ref());

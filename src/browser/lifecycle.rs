@@ -20,13 +20,15 @@ pub fn document() -> Option<JsValue> {
 
 /// `document.readyState`.
 pub fn ready_state(d: &JsValue) -> String {
-    get(d, "readyState").as_string().unwrap_or_default()
+    super::bindings::string(&get(d, "readyState")).unwrap_or_default()
 }
 
 /// `document.visibilityState === 'hidden'` (read as a string: web-sys's enum conversion
 /// carries a panic message).
 pub fn is_hidden() -> bool {
-    document().is_some_and(|d| get(&d, "visibilityState").as_string().as_deref() == Some("hidden"))
+    document().is_some_and(|d| {
+        super::bindings::string(&get(&d, "visibilityState")).as_deref() == Some("hidden")
+    })
 }
 
 /// `document.prerendering`.

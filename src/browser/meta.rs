@@ -15,14 +15,14 @@ fn facts() -> Option<js_sys::Array> {
 /// `location.href`, `""` if unavailable.
 pub fn page_url() -> String {
     facts()
-        .and_then(|f| f.get(0).as_string())
+        .and_then(|f| super::bindings::string(&f.get(0)))
         .unwrap_or_default()
 }
 
 /// The browser facts: name, version and OS parsed from the user agent, language, viewport.
 pub fn browser() -> Option<Browser> {
     let f = facts()?;
-    let text = |i| f.get(i).as_string().unwrap_or_default();
+    let text = |i| super::bindings::string(&f.get(i)).unwrap_or_default();
     let num = |i| f.get(i).as_f64().unwrap_or(0.0) as u32;
     let ua = text(1);
     let parsed = crate::core::ua::parse(&ua);

@@ -18,7 +18,7 @@ fn store(which: Store, key: &str, op: u32, value: &str) -> wasm_bindgen::JsValue
 
 /// Reads a key.
 pub fn get(s: Store, key: &str) -> Option<String> {
-    store(s, key, 0, "").as_string()
+    super::bindings::string(&store(s, key, 0, ""))
 }
 
 /// Writes a key; false when the store is full, denied or missing.

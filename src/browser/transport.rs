@@ -76,7 +76,11 @@ impl Answers {
             let status = a.get(1).as_f64().unwrap_or(0.0);
             f(
                 id,
-                read_answer(status, a.get(2).as_string(), a.get(3).as_string()),
+                read_answer(
+                    status,
+                    super::bindings::string(&a.get(2)),
+                    super::bindings::string(&a.get(3)),
+                ),
             )
         });
         let _ = send_answers_to(&guarded(callback.as_ref().unchecked_ref()));
