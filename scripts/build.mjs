@@ -76,7 +76,7 @@ if (minify) {
   // Then terser over the bundle: its compressor and mangler find what esbuild's leave (-0.35 KB gzip
   // in 2026-12). patch.js's wrapper names survive: esbuild's keepNames sets them with defineProperty.
   const { minify: terser } = await import('terser');
-  const { code } = await terser(outputFiles[0].text, { module: true, compress: { passes: 2 }, mangle: true });
+  const { code } = await terser(outputFiles[0].text, { module: true, compress: { passes: 2, hoist_funs: true }, mangle: true });
   writeFileSync(entry, code);
   rmSync(join(pkg, 'wasm_rum.js'));
   rmSync(join(pkg, 'snippets'), { recursive: true, force: true });
