@@ -10,7 +10,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
 import { pruneTable } from './prune-table.mjs';
-import { orderFunctions } from './order-functions.mjs';
+import { orderFunctions, functionNames } from './order-functions.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -42,43 +42,6 @@ if (!given) {
   pruneTable(bindgen, { tiny: true, out: file, log: () => {} });
   wasmOpt([...OPTIMISE, '--debuginfo', file, '-o', file]);
   orderFunctions(file, { keepNames: true });
-}
-
-/** The function names of a wasm module's `name` custom section (subsection 1), in index order. */
-function functionNames(bytes) {
-  let pos = 8;
-  const leb = () => {
-    let result = 0, shift = 0, byte;
-    do {
-      byte = bytes[pos++];
-      result += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return result;
-  };
-  const text = (len) => new TextDecoder().decode(bytes.subarray(pos, (pos += len)));
-  while (pos < bytes.length) {
-    const id = bytes[pos++];
-    const size = leb();
-    const end = pos + size;
-    if (id === 0 && text(leb()) === 'name') {
-      while (pos < end) {
-        const sub = bytes[pos++];
-        const subEnd = leb() + pos;
-        if (sub === 1) {
-          const names = [];
-          for (let n = leb(); n > 0; n--) {
-            leb();
-            names.push(text(leb()));
-          }
-          return names;
-        }
-        pos = subEnd;
-      }
-    }
-    pos = end;
-  }
-  return null;
 }
 
 const names = functionNames(readFileSync(file));

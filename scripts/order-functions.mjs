@@ -76,6 +76,12 @@ function readNames(b, secs) {
   return names;
 }
 
+/** The function names of a wasm module's `name` section, in index order; null without any. */
+export function functionNames(bytes) {
+  const names = readNames(bytes, sections(bytes));
+  return names.size ? [...names.values()] : null;
+}
+
 /** The module with its `name` section replaced by function names only. */
 function withNames(b, secs, names) {
   const entries = [];
