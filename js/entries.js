@@ -148,14 +148,14 @@ export const take = (o) => flat(o.kept || o.takeRecords());
 /** `performance.getEntriesByType(type)`, flat. */
 export const entries = (type) => flat(performance.getEntriesByType(type.replace(/^timing:/, '')), timing(type));
 
+/** `v` when it is a string, else undefined (the agent's `as_string`, src/browser/bindings.rs). */
+export const str = (v) => (typeof v === 'string' ? v : undefined);
+
 /**
  * An `Error` (or, from another realm, an object with string `name` and `message`) as
  * `[name, message, stack]` (each `undefined` when not a string), in one call for the agent's error
  * capture (src/browser/errors.rs); `undefined` for anything else, or when a getter throws.
  */
-/** `v` when it is a string, else undefined (the agent's `as_string`, src/browser/bindings.rs). */
-export const str = (v) => (typeof v === 'string' ? v : undefined);
-
 export function errorFields(v) {
   try {
     if (v === null || typeof v !== 'object') return;

@@ -3,7 +3,7 @@
 //! the double `requestAnimationFrame`.
 use crate::prelude::*;
 
-use super::bindings::{flag, get};
+use super::bindings::{flag, get, text};
 use super::bindings::{listen_once, request_animation_frame, when_idle};
 use super::callback::once_js;
 use crate::core::vitals::entries::Flat;
@@ -20,15 +20,13 @@ pub fn document() -> Option<JsValue> {
 
 /// `document.readyState`.
 pub fn ready_state(d: &JsValue) -> String {
-    super::bindings::string(&get(d, "readyState")).unwrap_or_default()
+    text(d, "readyState")
 }
 
 /// `document.visibilityState === 'hidden'` (read as a string: web-sys's enum conversion
 /// carries a panic message).
 pub fn is_hidden() -> bool {
-    document().is_some_and(|d| {
-        super::bindings::string(&get(&d, "visibilityState")).as_deref() == Some("hidden")
-    })
+    document().is_some_and(|d| text(&d, "visibilityState") == "hidden")
 }
 
 /// `document.prerendering`.
