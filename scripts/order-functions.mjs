@@ -48,14 +48,20 @@ function sections(b) {
 const utf8 = new TextDecoder();
 const enc = new TextEncoder();
 
+/** Where the `name` custom section's payload starts after its own name, or -1 if `sec` is another. */
+function namePayload(b, [id, , p]) {
+  if (id !== 0) return -1;
+  const [l, j] = leb(b, p);
+  return utf8.decode(b.subarray(j, j + l)) === 'name' ? j + l : -1;
+}
+
 /** Function index -> name, from the `name` section's function names. */
 function readNames(b, secs) {
   const names = new Map();
-  for (const [id, , p, end] of secs) {
-    if (id !== 0) continue;
-    let [l, j] = leb(b, p);
-    if (utf8.decode(b.subarray(j, j + l)) !== 'name') continue;
-    j += l;
+  for (const sec of secs) {
+    let j = namePayload(b, sec);
+    if (j < 0) continue;
+    const end = sec[3];
     while (j < end) {
       const sub = b[j++];
       let size;
@@ -92,13 +98,7 @@ function withNames(b, secs, names) {
   const sub = [...uleb(names.size), ...entries];
   const payload = [...uleb(4), ...enc.encode('name'), 1, ...uleb(sub.length), ...sub];
   const parts = [b.subarray(0, 8)];
-  for (const [id, start, p, end] of secs) {
-    if (id === 0) {
-      const [l, j] = leb(b, p);
-      if (utf8.decode(b.subarray(j, j + l)) === 'name') continue;
-    }
-    parts.push(b.subarray(start, end));
-  }
+  for (const sec of secs) if (namePayload(b, sec) < 0) parts.push(b.subarray(sec[1], sec[3]));
   parts.push(Uint8Array.from([0, ...uleb(payload.length), ...payload]));
   return Buffer.concat(parts);
 }
