@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
 import { pruneTable } from './prune-table.mjs';
 import { orderFunctions } from './order-functions.mjs';
+import { zeroPanicData } from './zero-panic-data.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
@@ -46,6 +47,8 @@ if (!dev) {
   // Names kept for scripts/order-functions.mjs, which sorts the functions for gzip and drops them.
   wasmOpt([...OPTIMISE, '--strip-producers', '--strip-target-features', '--debuginfo', wasm, '-o', wasm]);
   orderFunctions(wasm);
+  // Panic messages and paths, and core::fmt's leftover digit table, zeroed in place.
+  zeroPanicData(wasm);
   if (minify) {
     // Import and export names minified (all imports move to module "a"), in a run of its own: --converge
     // would repeat the pass. It prints the mapping, with which the glue's side is renamed to match.

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { OPTIMISE, wasmOpt } from './wasm-opt.mjs';
 import { pruneTable } from './prune-table.mjs';
 import { orderFunctions, functionNames } from './order-functions.mjs';
+import { zeroPanicData } from './zero-panic-data.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -42,6 +43,7 @@ if (!given) {
   pruneTable(bindgen, { tiny: true, out: file, log: () => {} });
   wasmOpt([...OPTIMISE, '--debuginfo', file, '-o', file]);
   orderFunctions(file, { keepNames: true });
+  zeroPanicData(file);
 }
 
 const names = functionNames(readFileSync(file));
@@ -57,6 +59,13 @@ if (found.length) {
   if (!list) for (const n of found.slice(0, 20)) console.log(`no-fmt: ${n}`);
   if (!list && found.length > 20) console.log(`no-fmt: ... and ${found.length - 20} more (--list shows all)`);
   console.log('no-fmt: FAILED: find what reaches them with twiggy paths / dominators');
+  console.log('no-fmt check: 0 passed, 1 failed');
+  process.exit(1);
+}
+// scripts/zero-panic-data.mjs ran on the shipped wasm: no panic location's path is left in it.
+const shipped = join(root, 'pkg', 'wasm_rum_bg.wasm');
+if (!given && existsSync(shipped) && /\/(rustc|[\x21-\x7e]*\/registry\/src)\/[\x21-\x7e]*\.rs/.test(readFileSync(shipped).toString('latin1'))) {
+  console.log(`no-fmt: FAILED: ${shipped} still holds panic file paths (scripts/zero-panic-data.mjs)`);
   console.log('no-fmt check: 0 passed, 1 failed');
   process.exit(1);
 }

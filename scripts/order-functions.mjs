@@ -10,7 +10,7 @@ import { wasmOpt } from './wasm-opt.mjs';
 
 const KEY = 7; // characters of the prefix: two for the size class, five for the type
 
-function leb(b, i) {
+export function leb(b, i) {
   let r = 0, s = 0, x;
   do {
     x = b[i++];
@@ -20,7 +20,7 @@ function leb(b, i) {
   return [r, i];
 }
 
-function uleb(n) {
+export function uleb(n) {
   const out = [];
   do {
     let x = n & 0x7f;
@@ -32,7 +32,7 @@ function uleb(n) {
 }
 
 /** The module's sections as [id, start, payloadStart, end]. */
-function sections(b) {
+export function sections(b) {
   const out = [];
   for (let i = 8; i < b.length;) {
     const start = i;

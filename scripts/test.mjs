@@ -19,6 +19,8 @@ const stages = [
   ['clippy (native)', 'cargo', ['clippy', '--workspace', '--all-targets', '--', '-D', 'warnings']],
   ['clippy (wasm32)', 'cargo', ['clippy', '-p', 'wasm-rum', '--target', 'wasm32-unknown-unknown', '--', '-D', 'warnings']],
   ['cargo test --workspace', 'cargo', ['test', '--workspace']],
+  // The build's own wasm rewriting (scripts/zero-panic-data.mjs) on modules made by the tests.
+  ['build script tests', 'node', ['--test', 'tests/scripts/']],
   ['build collector and demo-api', 'cargo', ['build', '--workspace', '--bins']],
   ['build pkg/', 'node', ['scripts/build.mjs']],
   ['size check', 'node', ['scripts/size-check.mjs']],
