@@ -146,7 +146,14 @@ export function keep(type, n) {
 export const take = (o) => flat(o.kept || o.takeRecords());
 
 /** `performance.getEntriesByType(type)`, flat. */
-export const entries = (type) => flat(performance.getEntriesByType(type.replace(/^timing:/, '')), timing(type));
+export function entries(type) {
+  try {
+    return flat(performance.getEntriesByType(type.replace(/^timing:/, '')), timing(type));
+  } catch {
+    // The agent reads it as no entries; nothing throws across the boundary (no `catch` shim).
+    return flat([]);
+  }
+}
 
 /** `v` when it is a string, else undefined (the agent's `as_string`, src/browser/bindings.rs). */
 export const str = (v) => (typeof v === 'string' ? v : undefined);
@@ -202,7 +209,9 @@ export function pageFacts() {
 
 /** `f` on the next `kind` event at the window (capture, once). */
 export function once(kind, f) {
-  addEventListener(kind, f, { capture: true, once: true });
+  try {
+    addEventListener(kind, f, { capture: true, once: true });
+  } catch {}
 }
 
 /** `f` in an idle callback at most 1 s away, or in a 0 ms timeout where there is none (Safari). */

@@ -159,12 +159,12 @@ extern "C" {
 
     /// `observe(types, threshold, f)`: `f(nums, strings)` per batch; `undefined` when none of
     /// the comma-separated `types` is supported or the browser refused.
-    #[wasm_bindgen(js_name = observe, catch)]
+    #[wasm_bindgen(js_name = observe)]
     pub fn entries_observe(
         types: &str,
         threshold: f64,
         f: &js_sys::Function,
-    ) -> Result<Option<EntryObserver>, JsValue>;
+    ) -> Option<EntryObserver>;
 
     /// `observer.disconnect()`
     #[wasm_bindgen(method)]
@@ -172,8 +172,8 @@ extern "C" {
 
     /// `keep(type, n)`: an observer of `type` that keeps its `n` latest entries in JS (read by
     /// `take`); `None` when the browser refuses.
-    #[wasm_bindgen(js_name = keep, catch)]
-    pub fn entries_keep(kind: &str, n: f64) -> Result<Option<EntryObserver>, JsValue>;
+    #[wasm_bindgen(js_name = keep)]
+    pub fn entries_keep(kind: &str, n: f64) -> Option<EntryObserver>;
 
     /// `take(observer)`: `[nums, strings]` of what `takeRecords()` gives (of a `keep` observer:
     /// what it kept).
@@ -181,12 +181,12 @@ extern "C" {
     pub fn entries_take(o: &EntryObserver) -> Result<js_sys::Array, JsValue>;
 
     /// `entries(type)`: `[nums, strings]` of `performance.getEntriesByType(type)`.
-    #[wasm_bindgen(js_name = entries, catch)]
-    pub fn entries_read(kind: &str) -> Result<js_sys::Array, JsValue>;
+    #[wasm_bindgen(js_name = entries)]
+    pub fn entries_read(kind: &str) -> js_sys::Array;
 
     /// `once(type, cb)`: `cb` on the next `type` event at the window (capture, once).
-    #[wasm_bindgen(js_name = once, catch)]
-    pub fn listen_once(kind: &str, cb: &js_sys::Function) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_name = once)]
+    pub fn listen_once(kind: &str, cb: &js_sys::Function);
 
     /// `idle(cb)`: `cb` when idle, at most 1 s away (a 0 ms timeout without requestIdleCallback).
     /// (`catch`: an import straight from a snippet would escape the build's boundary renaming.)

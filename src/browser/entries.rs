@@ -31,9 +31,7 @@ pub fn observe(
         types,
         duration_threshold.unwrap_or(-1.0),
         &guarded(callback.as_ref().unchecked_ref()),
-    )
-    .ok()
-    .flatten()?;
+    )?;
     Some(Observer {
         observer,
         _callback: Some(callback),
@@ -43,7 +41,7 @@ pub fn observe(
 /// Observes `kind` (buffered), keeping its `n` latest entries in JS: [`Observer::records`] reads
 /// them. Nothing crosses into the wasm per entry.
 pub fn keep(kind: &str, n: u32) -> Option<Observer> {
-    let observer = entries_keep(kind, n as f64).ok().flatten()?;
+    let observer = entries_keep(kind, n as f64)?;
     Some(Observer {
         observer,
         _callback: None,
@@ -105,7 +103,5 @@ pub fn split(batch: &js_sys::Array) -> (Vec<f64>, String) {
 
 /// `performance.getEntriesByType(kind)`, flat (empty when the read failed).
 pub fn entries(kind: &str) -> (Vec<f64>, String) {
-    super::bindings::entries_read(kind)
-        .map(|batch| split(&batch))
-        .unwrap_or_default()
+    split(&super::bindings::entries_read(kind))
 }

@@ -92,7 +92,7 @@ pub fn when_activated(f: fn()) {
 /// Runs `f` on the next `kind` event at the window (capture, once). The page keeps this
 /// one-shot listener until the event; it frees itself when it runs.
 pub fn once(kind: &str, f: fn()) {
-    let _ = listen_once(kind, &once_js(Box::new(f)));
+    listen_once(kind, &once_js(Box::new(f)));
 }
 
 /// web-vitals' `whenIdleOrHidden`: at once when hidden; otherwise in an idle callback (at most
@@ -122,7 +122,7 @@ pub fn when_idle_or_hidden(f: Box<dyn FnOnce()>) {
             run_idle();
         }))
     };
-    let _ = listen_once("visibilitychange", &on_hide);
+    listen_once("visibilitychange", &on_hide);
     let _ = when_idle(&idle);
 }
 
