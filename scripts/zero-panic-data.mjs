@@ -19,11 +19,12 @@ const PANIC_ONLY = [
 // A panic location's file: a path into std's or a dependency's sources ending in `.rs`, zeroed from
 // the byte a `&str` of data points at with the path's exact length (a Location's `file`): strings
 // are packed end to end, so where a match starts says nothing.
-const PATH = /\/[\x21-\x7e]*?\.rs/g;
+export const PATH = /\/[\x21-\x7e]*?\.rs/g;
 // Zeroed only when no instruction immediate and no word of data holds an address inside it.
 const IF_UNREFERENCED = [/(?:[0-9]{2}){100}/g];
 
-const sleb = (n) => {
+/** `n` as a signed LEB128 (an i32.const immediate). */
+export const sleb = (n) => {
   const out = [];
   for (;;) {
     const x = n & 0x7f;
@@ -74,15 +75,8 @@ export function zeroPanicData(file) {
     const flags = b[i++];
     let base = -1;
     if (flags === 0) {
-      // i32.const <base> end
-      i++;
-      let r = 0, s = 0, x;
-      do {
-        x = b[i++];
-        r |= (x & 0x7f) << s;
-        s += 7;
-      } while (x & 0x80);
-      base = r;
+      // i32.const <base> end (a base is never negative: its LEB128 reads the same unsigned)
+      [base, i] = leb(b, i + 1);
       i++;
     } else if (flags === 2) {
       return zeroed; // an explicit memory index: not what this build makes; leave everything
